@@ -1,0 +1,82 @@
+"""Quant formats: what a name means, its storage cost, and which hardware runs it natively.
+
+Storage follows common practice in deployment engines: the linear layers (attention and MLP
+projections) take the format; embeddings, the LM head and norms stay in the activation dtype
+(16-bit, or fp32 for ``fp32``). INT4 is weight-only with one fp16 scale and one zero point per
+group of ``group_size`` weights (AWQ/GPTQ/MatMulNBits style), so it costs 4 + 32/group bits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edgeprof.errors import UnknownQuantError
+
+
+@dataclass(frozen=True)
+class QuantFormat:
+    """One quantization format.
+
+    Attributes:
+        name: the short name used on the command line (``int4``).
+        weight_bits: bits per quantized weight including scale overhead.
+        activation_bits: bits of the activations in the quantized matmuls.
+        compute_dtype: the data type whose peak compute applies to its matmuls
+            (a key of ``DeviceSpec.peak_tflops``).
+        description: one line for ``edgeprof models``.
+    """
+
+    name: str
+    weight_bits: float
+    activation_bits: int
+    compute_dtype: str
+    description: str
+    group_size: int | None = None
+
+    @property
+    def weight_bytes_per_param(self) -> float:
+        return self.weight_bits / 8.0
+
+    @property
+    def dense_dtype_bytes(self) -> int:
+        """Bytes per element of the unquantized tensors (embeddings, norms, KV cache)."""
+        return 4 if self.name == "fp32" else 2
+
+
+INT4_GROUP_SIZE = 128
+
+QUANT_FORMATS: dict[str, QuantFormat] = {
+    q.name: q
+    for q in (
+        QuantFormat("fp32", 32, 32, "fp32", "32-bit float weights and activations"),
+        QuantFormat("fp16", 16, 16, "fp16", "16-bit float weights and activations"),
+        QuantFormat("bf16", 16, 16, "bf16", "bfloat16 weights and activations"),
+        QuantFormat(
+            "fp8", 8, 8, "fp8", "FP8 (e4m3) weights and activations, per-tensor/row scales"
+        ),
+        QuantFormat(
+            "int8", 8, 8, "int8", "INT8 weights (per channel) and dynamic INT8 activations (W8A8)"
+        ),
+        QuantFormat(
+            "int4",
+            4 + 32 / INT4_GROUP_SIZE,
+            16,
+            "fp16",
+            f"INT4 weight-only, groups of {INT4_GROUP_SIZE} with fp16 scale and zero (W4A16)",
+            group_size=INT4_GROUP_SIZE,
+        ),
+    )
+}
+
+QUANT_ALIASES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "w8a8": "int8",
+                 "w4a16": "int4", "e4m3": "fp8", "float8": "fp8"}
+
+
+def get_quant(name: str) -> QuantFormat:
+    """Look a quant format up by name or alias; unknown names raise a one-line error."""
+    key = QUANT_ALIASES.get(name.lower(), name.lower())
+    try:
+        return QUANT_FORMATS[key]
+    except KeyError:
+        known = ", ".join(QUANT_FORMATS)
+        raise UnknownQuantError(f"Unknown quant format {name!r}; choose one of {known}.") from None

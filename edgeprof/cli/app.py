@@ -1,0 +1,85 @@
+"""The ``edgeprof`` command line.
+
+Each command lives in its own module under :mod:`edgeprof.cli` and registers itself on the
+app through ``register(app)``. Data goes to stdout (so ``--json`` stays parseable); progress,
+logs and hints go to stderr. Known errors become one line, ``Error: …``, and an exit code:
+2 bad input, 3 missing optional package, 4 nothing feasible, 1 anything else.
+Set ``EDGEPROF_DEBUG=1`` to see tracebacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+import typer
+
+from edgeprof.errors import EdgeprofError
+
+app = typer.Typer(
+    name="edgeprof",
+    help=(
+        "Measure, model and choose LLM deployments on edge GPUs.\n\n"
+        "Pipeline: sweep (measure) → fit (models) → recommend (search under an SLO) → export."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+# Command modules, each with ``register(app)``. Add yours here.
+COMMAND_MODULES: list[str] = [
+    "edgeprof.cli.models",
+]
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    if version:
+        from edgeprof import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: run the app, turning known errors into one line."""
+    _register_all()
+    debug = os.environ.get("EDGEPROF_DEBUG", "") not in ("", "0")
+    try:
+        app(args=argv, standalone_mode=False)
+    except EdgeprofError as exc:
+        if debug:
+            raise
+        print(f"Error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        print("Aborted.", file=sys.stderr)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return 2 if isinstance(exc, click.UsageError) else exc.exit_code
+    except KeyboardInterrupt:
+        print("Interrupted; finished measurements are kept.", file=sys.stderr)
+        return 130
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,149 @@
+"""The engine interface: how tokens are produced and timed.
+
+An engine knows nothing of fitting or sweeps. The sweep calls, in this order::
+
+    engine = get_engine("torch", device="cpu")
+    support = engine.support(arch, quant)        # native / emulated / unsupported (+ reason)
+    engine.load(arch, quant)                     # build or load weights, apply the format
+    result = engine.run(input_tokens, output_tokens, batch)   # warm-ups and repeats
+    engine.unload()
+
+``run`` prefills ``batch`` sequences of ``input_tokens`` tokens, then decodes exactly
+``output_tokens`` tokens per sequence with the KV cache, ignoring EOS. Clocks are read with
+``time.perf_counter_ns`` after synchronizing the device.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from edgeprof.catalog.architectures import ArchSpec
+from edgeprof.table.schema import QuantImpl
+
+
+@dataclass(frozen=True)
+class Support:
+    """Whether and how an engine runs a quant format on this device."""
+
+    impl: QuantImpl
+    reason: str = ""
+
+    @property
+    def runnable(self) -> bool:
+        return self.impl in (QuantImpl.NATIVE, QuantImpl.EMULATED)
+
+
+@dataclass
+class RunResult:
+    """Timings of one prefill + decode run. Times in seconds, clock stamps in ns.
+
+    ``token_times_s[0]`` is the TTFT (prefill and first token); ``token_times_s[i]`` for
+    i ≥ 1 is the time of decode step i. ``t_start_ns``/``t_first_ns``/``t_end_ns`` are
+    ``perf_counter_ns`` stamps of the start, the first token and the last token, so that
+    telemetry can integrate power over each phase.
+    """
+
+    token_times_s: list[float]
+    t_start_ns: int
+    t_first_ns: int
+    t_end_ns: int
+    peak_mem_bytes: int | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ttft_s(self) -> float:
+        return (self.t_first_ns - self.t_start_ns) / 1e9
+
+    @property
+    def decode_s(self) -> float:
+        return (self.t_end_ns - self.t_first_ns) / 1e9
+
+    @property
+    def e2e_s(self) -> float:
+        return (self.t_end_ns - self.t_start_ns) / 1e9
+
+    @property
+    def tbt_s(self) -> float | None:
+        """Median time between tokens (None for a single output token)."""
+        steps = sorted(self.token_times_s[1:])
+        if not steps:
+            return None
+        mid = len(steps) // 2
+        return steps[mid] if len(steps) % 2 else 0.5 * (steps[mid - 1] + steps[mid])
+
+
+class Engine(ABC):
+    """Base class for engines. Subclasses set ``name`` and implement the abstract methods."""
+
+    name: ClassVar[str]
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.device = device
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """Whether the engine's libraries import on this machine."""
+        return True
+
+    @abstractmethod
+    def support(self, arch: ArchSpec, quant: str) -> Support:
+        """How (or whether) ``quant`` runs for ``arch`` on this device; no loading."""
+
+    @abstractmethod
+    def load(self, arch: ArchSpec, quant: str) -> None:
+        """Build the model (random or local weights) and apply the quant format."""
+
+    @abstractmethod
+    def run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
+        """One timed prefill + decode of exactly ``output_tokens`` tokens."""
+
+    def unload(self) -> None:
+        """Release the model (hook; does nothing by default)."""
+
+    def loaded_weight_bytes(self) -> int | None:
+        """Bytes of the weights as loaded (after quantization), if the engine can tell."""
+        return None
+
+    def versions(self) -> dict[str, str]:
+        """Versions of the libraries the engine runs on."""
+        return {}
+
+    def settings(self) -> dict[str, Any]:
+        """Engine settings worth recording with the run (threads, build flags)."""
+        return {}
+
+
+_REGISTRY: dict[str, str] = {
+    # name -> "module:Class", imported lazily so the core never imports torch
+    "torch": "edgeprof.engines.torch_engine:TorchEngine",
+}
+
+
+def register_engine(name: str, target: str) -> None:
+    _REGISTRY[name] = target
+
+
+def engine_names() -> list[str]:
+    return list(_REGISTRY)
+
+
+def get_engine(name: str, device: str = "cpu", **options: Any) -> Engine:
+    """Instantiate an engine by name; unknown names and missing libraries are clear errors."""
+    import importlib
+
+    from edgeprof.errors import MissingDependencyError, UserInputError
+
+    if name not in _REGISTRY:
+        raise UserInputError(f"Unknown engine {name!r}; choose one of {', '.join(_REGISTRY)}.")
+    module_name, cls_name = _REGISTRY[name].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"The {name} engine needs {exc.name or 'an optional package'}; "
+            f"install it with: pip install -e '.[{name}]'."
+        ) from None
+    cls = getattr(module, cls_name)
+    return cls(device=device, **options)

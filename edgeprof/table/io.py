@@ -1,0 +1,196 @@
+"""Reading and writing measurements tables: JSONL (native), CSV (import/export), Parquet.
+
+The JSONL store is append-only: every row is one line written and fsync'ed before the next
+point starts, so a sweep killed at any moment loses at most the line being written, which
+the reader detects (it does not parse) and drops with a warning.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from edgeprof.errors import DataFormatError
+from edgeprof.table.schema import CONTRACT_COLUMNS, SCHEMA_VERSION, Measurement, RunConditions
+
+MEASUREMENTS_FILE = "measurements.jsonl"
+RUN_FILE = "run.json"
+
+_NUMERIC_INT = {"input_tokens", "output_tokens", "batch", "repeat", "peak_mem_bytes",
+                "weight_bytes"}
+_NUMERIC_FLOAT = {"ttft_s", "decode_s", "tbt_s", "e2e_s", "avg_power_w", "energy_j",
+                  "prefill_power_w", "decode_power_w", "prefill_energy_j", "decode_energy_j",
+                  "idle_power_w"}
+
+
+def resolve_table_path(path: Path) -> Path:
+    """A measurements file, or a sweep folder holding ``measurements.jsonl``."""
+    path = Path(path)
+    if path.is_dir():
+        candidate = path / MEASUREMENTS_FILE
+        if not candidate.exists():
+            raise DataFormatError(f"{path} holds no {MEASUREMENTS_FILE}; run `edgeprof sweep` "
+                                  f"with --out {path} or pass a CSV/JSONL file.")
+        return candidate
+    if not path.exists():
+        raise DataFormatError(f"{path} does not exist; pass a measurements file or sweep folder.")
+    return path
+
+
+def _parse_row(raw: dict[str, Any], where: str) -> Measurement:
+    try:
+        return Measurement.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "row"
+        raise DataFormatError(f"{where}: column {field!r}: {first['msg']}.") from None
+
+
+def iter_jsonl(path: Path) -> Iterator[Measurement]:
+    lines = Path(path).read_text().splitlines()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError:
+            if number == len(lines):  # a torn last line from an interrupted write
+                warnings.warn(f"{path}:{number}: dropped an incomplete last line", stacklevel=2)
+                continue
+            raise DataFormatError(f"{path}:{number} is not valid JSON; fix or remove it.") from None
+        yield _parse_row(raw, f"{path}:{number}")
+
+
+def _coerce_csv(raw: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key is None:
+            continue
+        key = key.strip()
+        value = value.strip() if isinstance(value, str) else value
+        if value in ("", None, "None", "nan", "NaN", "null"):
+            out[key] = None if key not in ("error",) else None
+            continue
+        if key in _NUMERIC_INT:
+            out[key] = int(float(value))
+        elif key in _NUMERIC_FLOAT:
+            out[key] = float(value)
+        elif key in ("flags",):
+            out[key] = [f for f in value.split(";") if f]
+        elif key == "token_times_s":
+            out[key] = json.loads(value)
+        else:
+            out[key] = value
+    out.setdefault("status", "ok")
+    if out.get("flags") is None:
+        out.pop("flags", None)
+    return out
+
+
+def iter_csv(path: Path) -> Iterator[Measurement]:
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in ("model", "quant", "input_tokens", "output_tokens")
+                   if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DataFormatError(f"{path} lacks the columns {', '.join(missing)}; the contract "
+                                  f"columns are: {', '.join(CONTRACT_COLUMNS)}.")
+        for number, raw in enumerate(reader, 2):
+            try:
+                row = _coerce_csv(raw)
+            except ValueError as exc:
+                raise DataFormatError(f"{path}:{number}: {exc}.") from None
+            row.setdefault("device", "unknown")
+            row.setdefault("engine", "unknown")
+            row.setdefault("batch", 1)
+            row.setdefault("repeat", 0)
+            row.setdefault("source", "imported:csv")
+            yield _parse_row(row, f"{path}:{number}")
+
+
+def read_measurements(path: Path | str) -> list[Measurement]:
+    """Read a JSONL, CSV or Parquet measurements table, or a sweep folder."""
+    path = resolve_table_path(Path(path))
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        return list(iter_jsonl(path))
+    if suffix == ".csv":
+        return list(iter_csv(path))
+    if suffix == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise DataFormatError("Reading Parquet needs pyarrow: pip install pyarrow.") from None
+        return [_parse_row(r, str(path)) for r in pq.read_table(path).to_pylist()]
+    raise DataFormatError(f"{path}: unknown table format {suffix!r}; use .jsonl, .csv or .parquet.")
+
+
+def append_row(path: Path, row: Measurement) -> None:
+    """Append one row and make it durable before returning."""
+    line = json.dumps(row.model_dump(mode="json"), separators=(",", ":")) + "\n"
+    with open(path, "a") as fh:
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def repair_torn_tail(path: Path) -> None:
+    """Cut an incomplete last line (left by SIGKILL mid-write) so appends stay valid."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if not data or data.endswith(b"\n"):
+        return
+    cut = data.rfind(b"\n") + 1
+    with open(path, "r+b") as fh:
+        fh.truncate(cut)
+
+
+def write_measurements(path: Path | str, rows: Iterable[Measurement]) -> Path:
+    """Write a whole table (JSONL or CSV by suffix)."""
+    path = Path(path)
+    rows = list(rows)
+    if path.suffix.lower() == ".csv":
+        extra = sorted({k for r in rows for k in r.model_dump() if k not in CONTRACT_COLUMNS})
+        columns = list(CONTRACT_COLUMNS) + extra
+        with open(path, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=columns)
+            writer.writeheader()
+            for r in rows:
+                d = r.model_dump(mode="json")
+                if isinstance(d.get("flags"), list):
+                    d["flags"] = ";".join(d["flags"])
+                if d.get("token_times_s") is not None:
+                    d["token_times_s"] = json.dumps(d["token_times_s"])
+                writer.writerow({c: d.get(c) for c in columns})
+    else:
+        with open(path, "w") as fh:
+            for r in rows:
+                fh.write(json.dumps(r.model_dump(mode="json"), separators=(",", ":")) + "\n")
+    return path
+
+
+def write_run_conditions(folder: Path, conditions: RunConditions) -> None:
+    (Path(folder) / RUN_FILE).write_text(json.dumps(conditions.model_dump(mode="json"), indent=2))
+
+
+def read_run_conditions(folder: Path) -> RunConditions | None:
+    path = Path(folder) / RUN_FILE
+    if not path.exists():
+        return None
+    try:
+        raw = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        raise DataFormatError(f"{path} is not valid JSON; remove it to start afresh.") from None
+    version = raw.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise DataFormatError(f"{path} has schema version {version}; this edgeprof reads "
+                              f"version {SCHEMA_VERSION}.")
+    return RunConditions.model_validate(raw)

@@ -1,0 +1,62 @@
+"""The telemetry contract the sweep relies on (the full samplers live beside this file).
+
+A sampler runs on a background thread while a workload runs. The sweep asks it for the
+energy of each phase by the phase's own ``perf_counter_ns`` stamps. A source that cannot
+measure power gives ``None`` values, never zeros.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass
+class PhaseEnergy:
+    """Power and energy over one window. Watts and joules; ``None`` when not measurable."""
+
+    avg_power_w: float | None
+    energy_j: float | None
+    n_samples: int = 0
+    flags: list[str] = field(default_factory=list)
+
+
+class PowerSampler(Protocol):
+    """What the sweep needs from a sampler."""
+
+    source: str  # e.g. "nvml", "jetson-hwmon", "rapl", "none"
+
+    @property
+    def available(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def window(self, t0_ns: int, t1_ns: int) -> PhaseEnergy: ...
+
+
+class NullSampler:
+    """Stand-in when no power source exists: every window reports power as unavailable."""
+
+    source = "none"
+
+    @property
+    def available(self) -> bool:
+        return False
+
+    def start(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+    def window(self, t0_ns: int, t1_ns: int) -> PhaseEnergy:
+        return PhaseEnergy(None, None, 0, ["power-unavailable"])
+
+    def __enter__(self) -> NullSampler:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

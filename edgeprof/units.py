@@ -1,0 +1,134 @@
+"""Parsing of the human quantities that flags take: durations, sizes, energies, int axes."""
+
+from __future__ import annotations
+
+import re
+
+from edgeprof.errors import UserInputError
+
+_NUM = r"([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
+
+_DURATION_UNITS = {"": 1.0, "s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0, "m": 60.0}
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+_ENERGY_UNITS = {"": 1.0, "j": 1.0, "mj": 1e-3, "kj": 1e3, "wh": 3600.0, "mwh": 3.6}
+
+
+def _split(text: str, what: str, example: str) -> tuple[float, str]:
+    match = re.fullmatch(_NUM + r"\s*([a-zA-Z]*)", text.strip())
+    if not match:
+        raise UserInputError(f"Cannot read {what} {text!r}; write it like {example}.")
+    return float(match.group(1)), match.group(2)
+
+
+def parse_duration(text: str | float) -> float:
+    """Seconds from ``2s``, ``1500ms``, ``0.5`` (seconds) or ``1min``."""
+    if isinstance(text, int | float):
+        value, unit = float(text), ""
+    else:
+        value, unit = _split(text, "the duration", "2s, 1500ms or 0.5s")
+    factor = _DURATION_UNITS.get(unit.lower())
+    if factor is None:
+        raise UserInputError(f"Unknown time unit {unit!r} in {text!r}; use s or ms (e.g. 2s).")
+    seconds = value * factor
+    if seconds <= 0:
+        raise UserInputError(f"The duration {text!r} must be positive.")
+    return seconds
+
+
+def parse_size(text: str | int) -> int:
+    """Bytes from ``8GiB``, ``512MB``, ``1e9``."""
+    if isinstance(text, int | float):
+        return int(text)
+    value, unit = _split(text, "the size", "8GiB or 512MB")
+    factor = _SIZE_UNITS.get(unit.lower())
+    if factor is None:
+        raise UserInputError(f"Unknown size unit {unit!r} in {text!r}; use B, MB, GB, MiB, GiB.")
+    size = int(value * factor)
+    if size <= 0:
+        raise UserInputError(f"The size {text!r} must be positive.")
+    return size
+
+
+def parse_energy(text: str | float) -> float:
+    """Joules from ``40J``, ``0.5kJ``, ``0.01Wh``."""
+    if isinstance(text, int | float):
+        return float(text)
+    value, unit = _split(text, "the energy", "40J or 0.5kJ")
+    factor = _ENERGY_UNITS.get(unit.lower())
+    if factor is None:
+        raise UserInputError(f"Unknown energy unit {unit!r} in {text!r}; use J, kJ or Wh.")
+    if value <= 0:
+        raise UserInputError(f"The energy {text!r} must be positive.")
+    return value * factor
+
+
+def parse_int_axis(text: str | int | list[int], name: str, minimum: int = 1) -> list[int]:
+    """A sweep axis: ``128,512``, a range ``128:1024:128`` (start:stop:step, stop included)
+    or a doubling range ``128..1024`` (128, 256, 512, 1024)."""
+    if isinstance(text, int):
+        values = [text]
+    elif isinstance(text, list):
+        values = [int(v) for v in text]
+    else:
+        values = []
+        for part in str(text).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                if ".." in part:
+                    lo, hi = (int(p) for p in part.split(".."))
+                    if lo <= 0:
+                        raise ValueError
+                    v = lo
+                    while v <= hi:
+                        values.append(v)
+                        v *= 2
+                elif ":" in part:
+                    bits = [int(p) for p in part.split(":")]
+                    lo, hi, step = (bits + [1])[:3] if len(bits) == 2 else bits
+                    if step <= 0:
+                        raise ValueError
+                    values.extend(range(lo, hi + 1, step))
+                else:
+                    values.append(int(part))
+            except ValueError:
+                raise UserInputError(
+                    f"Cannot read {part!r} in --{name}; give integers like 128,512, "
+                    f"a range 128:1024:128 or a doubling range 128..1024."
+                ) from None
+    if not values:
+        raise UserInputError(f"--{name} is empty; give at least one value, e.g. 128,512.")
+    for v in values:
+        if v < minimum:
+            raise UserInputError(f"--{name} values must be ≥ {minimum}; got {v}.")
+    return sorted(dict.fromkeys(values))
+
+
+def parse_str_list(text: str | list[str], name: str) -> list[str]:
+    """A comma list of names."""
+    items = text if isinstance(text, list) else [p.strip() for p in str(text).split(",")]
+    items = [i for i in items if i]
+    if not items:
+        raise UserInputError(f"--{name} is empty; give at least one value.")
+    return list(dict.fromkeys(items))
+
+
+def format_bytes(n: float | None) -> str:
+    if n is None:
+        return "n/a"
+    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if abs(n) >= factor:
+            return f"{n / factor:.2f} {unit}"
+    return f"{int(n)} B"
