@@ -35,6 +35,18 @@ class PowerSampler(Protocol):
 
     def window(self, t0_ns: int, t1_ns: int) -> PhaseEnergy: ...
 
+    def idle_baseline(self, duration_s: float = 2.0) -> PhaseEnergy:
+        """Sample with nothing running for ``duration_s``; the sweep calls it once first."""
+        ...
+
+    def conditions(self) -> dict:
+        """A snapshot of clocks, temperatures and power mode (recorded per point)."""
+        ...
+
+    def throttle_flags(self, t0_ns: int, t1_ns: int) -> list[str]:
+        """Flags such as ``throttled:thermal`` for the window (empty when none seen)."""
+        ...
+
 
 class NullSampler:
     """Stand-in when no power source exists: every window reports power as unavailable."""
@@ -53,6 +65,15 @@ class NullSampler:
 
     def window(self, t0_ns: int, t1_ns: int) -> PhaseEnergy:
         return PhaseEnergy(None, None, 0, ["power-unavailable"])
+
+    def idle_baseline(self, duration_s: float = 2.0) -> PhaseEnergy:
+        return PhaseEnergy(None, None, 0, ["power-unavailable"])
+
+    def conditions(self) -> dict:
+        return {}
+
+    def throttle_flags(self, t0_ns: int, t1_ns: int) -> list[str]:
+        return []
 
     def __enter__(self) -> NullSampler:
         self.start()
