@@ -53,3 +53,7 @@ class InfeasibleError(EdgeprofError):
     """No configuration meets the constraints (for example an SLO nothing meets). Exit 4."""
 
     exit_code = 4
+
+
+class EngineOOM(EdgeprofError):
+    """The engine ran out of device or host memory (recorded as status ``oom``)."""

@@ -118,6 +118,8 @@ class Engine(ABC):
 _REGISTRY: dict[str, str] = {
     # name -> "module:Class", imported lazily so the core never imports torch
     "torch": "edgeprof.engines.torch_engine:TorchEngine",
+    "onnxruntime": "edgeprof.engines.onnx_engine:OnnxEngine",
+    "tensorrt-llm": "edgeprof.engines.trtllm_engine:TrtLlmEngine",
 }
 
 
