@@ -19,6 +19,12 @@ class PhaseEnergy:
     energy_j: float | None
     n_samples: int = 0
     flags: list[str] = field(default_factory=list)
+    # Added by the samplers (defaults keep older callers working):
+    duration_s: float | None = None
+    rails_j: dict[str, float] = field(default_factory=dict)  # per-rail joules, when known
+    above_idle_j: float | None = None  # energy minus idle power × duration (after idle_baseline)
+    method: str | None = None  # "counter" (hardware energy counter) or "integrated" (samples)
+    peak_rss_bytes: int | None = None  # process RSS peak seen by the sampler in the window
 
 
 class PowerSampler(Protocol):
