@@ -1,0 +1,73 @@
+"""``edgeprof fit``: measurements tables → a profile of fitted models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from edgeprof.cli._common import err, print_json
+from edgeprof.device.spec import load_device_spec
+from edgeprof.errors import UserInputError
+from edgeprof.fit import Profile, fit_rows
+from edgeprof.table import read_measurements
+
+
+def fit(
+    measurements: list[Path] = typer.Argument(..., help="Tables: JSONL, CSV, Parquet or sweep "
+                                              "folders."),
+    out: Path = typer.Option(..., "--out", "-o", help="Profile to write (.yaml or .json)."),
+    device: str = typer.Option(None, "--device", help="Device spec name or YAML (default: the "
+                               "tables' device column)."),
+    plots: Path = typer.Option(None, "--plots", help="Folder for one PNG per model."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+) -> None:
+    """Fit prefill, decode, memory and power models and write a profile.
+
+    Examples:
+
+      edgeprof fit sweep-out/ --out my-device.yaml
+
+      edgeprof fit imported/edgereasoning --out orin.yaml --plots figs/
+    """
+    rows = [r for path in measurements for r in read_measurements(path)]
+    if not rows:
+        raise UserInputError("The measurements tables are empty; run `edgeprof sweep` or "
+                             "`edgeprof import` first.")
+    names = sorted({r.device for r in rows})
+    if device is None:
+        if len(names) != 1 or names[0] == "unknown":
+            raise UserInputError(f"The tables name devices {names}; pass --device NAME.")
+        device = names[0]
+    spec = load_device_spec(device)
+    fits = fit_rows(rows, spec)
+    prov = {"tables": [str(p) for p in measurements], "rows": len(rows),
+            "sources": sorted({r.source for r in rows})}
+    profile = Profile.from_fits(spec, fits, prov)
+    profile.save(out)
+    if plots is not None:
+        from edgeprof.fit.plots import plot_profile
+
+        for png in plot_profile(profile, rows, plots):
+            err.print(f"wrote {png}")
+    summary = [{"model": f["model"], "quant": f["quant"], "engine": f["engine"],
+                "power_mode": f["power_mode"],
+                **{f"{ph}_cv_mape": (f[ph] or {}).get("cv_mape") for ph in ("prefill", "decode")},
+                "outliers": sum(len((f[ph] or {}).get("outliers", []))
+                                for ph in ("prefill", "decode", "memory"))} for f in fits]
+    if as_json:
+        print_json({"profile": str(out), "hash": profile.hash(), "fits": summary})
+    else:
+        for s in summary:
+            err.print(f"{s['model']}/{s['quant']}/{s['engine']}/{s['power_mode']}: "
+                      f"prefill CV MAPE {_pct(s['prefill_cv_mape'])}, decode CV MAPE "
+                      f"{_pct(s['decode_cv_mape'])}, {s['outliers']} outlier(s) flagged")
+        err.print(f"wrote {out}")
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{100 * v:.2f} %"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("fit")(fit)

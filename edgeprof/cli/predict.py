@@ -1,0 +1,102 @@
+"""``edgeprof predict``: latency, memory and energy from a profile, with intervals."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from edgeprof.cli._common import out, print_json, print_jsonl
+from edgeprof.errors import DataFormatError, UserInputError
+from edgeprof.fit import Profile
+
+COLUMNS = ("model", "quant", "input_tokens", "output_tokens")
+
+
+def _points(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        raise UserInputError(f"{path} does not exist; pass a CSV with columns "
+                             f"{', '.join(COLUMNS)}[, batch].")
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DataFormatError(f"{path} lacks the columns {', '.join(missing)}; needed: "
+                                  f"{', '.join(COLUMNS)}[, batch, power_mode].")
+        pts = []
+        for n, row in enumerate(reader, 2):
+            try:
+                pts.append({"model": row["model"], "quant": row["quant"],
+                            "input_tokens": int(row["input_tokens"]),
+                            "output_tokens": int(row["output_tokens"]),
+                            "batch": int(row.get("batch") or 1),
+                            "power_mode": row.get("power_mode") or None})
+            except ValueError:
+                raise DataFormatError(f"{path}:{n}: token counts and batch must be "
+                                      "integers.") from None
+    if not pts:
+        raise DataFormatError(f"{path} holds no points.")
+    return pts
+
+
+def predict(
+    profile: str = typer.Option(None, "--profile", help="Profile file or shipped device name."),
+    device: str = typer.Option(None, "--device", help="Alias of --profile for a device name."),
+    points: Path = typer.Option(None, "--points", help="CSV: model, quant, input_tokens, "
+                                "output_tokens[, batch, power_mode]."),
+    model: str = typer.Option(None, "--model"),
+    quant: str = typer.Option("bf16", "--quant"),
+    input_tokens: int = typer.Option(None, "--input-tokens"),
+    output_tokens: int = typer.Option(None, "--output-tokens"),
+    batch: int = typer.Option(1, "--batch"),
+    power_mode: str = typer.Option(None, "--power-mode"),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per point (JSONL)."),
+) -> None:
+    """Predict TTFT, decode, end-to-end time, peak memory and energy.
+
+    Examples:
+
+      edgeprof predict --profile jetson-agx-orin-64gb --model deepseek-r1-distill-qwen-1.5b
+      --quant bf16 --input-tokens 512 --output-tokens 1024 --json
+
+      edgeprof predict --profile my.yaml --points points.csv --json
+    """
+    source = profile or device
+    if source is None:
+        raise UserInputError("Pass --profile FILE or --device NAME.")
+    prof = Profile.load(source)
+    if points is not None:
+        pts = _points(points)
+    else:
+        if model is None or input_tokens is None or output_tokens is None:
+            raise UserInputError("Pass --points FILE.csv, or --model, --input-tokens and "
+                                 "--output-tokens.")
+        pts = [{"model": model, "quant": quant, "input_tokens": input_tokens,
+                "output_tokens": output_tokens, "batch": batch, "power_mode": power_mode}]
+    results = []
+    for p in pts:
+        pred = prof.predict(p["model"], p["quant"], p["input_tokens"], p["output_tokens"],
+                            p["batch"], p["power_mode"])
+        d = pred.to_dict()
+        if d["energy_j"] is None:
+            d.pop("energy_j")
+            d.pop("avg_power_w")
+        results.append({**p, **d})
+    if as_json:
+        if len(results) == 1 and points is None:
+            print_json(results[0])
+        else:
+            print_jsonl(results)
+        return
+    for r in results:
+        out.print(f"{r['model']}/{r['quant']} I={r['input_tokens']} O={r['output_tokens']} "
+                  f"B={r['batch']}: e2e {r['e2e_s']['value']:.3f} s "
+                  f"[{r['e2e_s']['lo']:.3f}, {r['e2e_s']['hi']:.3f}] "
+                  f"mem {r['peak_mem_bytes']['value'] / 2**30:.2f} GiB "
+                  f"({r['e2e_s']['provenance']})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("predict")(predict)

@@ -1,0 +1,111 @@
+"""Turn a measurements table into fit entries, one per model × quant × engine × power mode."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from edgeprof.catalog import get_quant, resolve_model
+from edgeprof.device.spec import DeviceSpec
+from edgeprof.errors import UserInputError
+from edgeprof.estimates import Provenance
+from edgeprof.fit import forms
+from edgeprof.fit.fitters import (
+    MIN_POINTS,
+    DecodeEnergyModel,
+    DecodeModel,
+    MemoryModel,
+    PrefillModel,
+    PrefillPowerModel,
+)
+from edgeprof.fit.roofline import spec_coefficients
+from edgeprof.table import Measurement
+
+Key = tuple[str, str, str, str | None]
+
+
+def group_rows(rows: list[Measurement]) -> dict[Key, list[Measurement]]:
+    groups: dict[Key, list[Measurement]] = defaultdict(list)
+    for r in rows:
+        if r.status != "ok":
+            continue
+        key = (resolve_model(r.model).name, get_quant(r.quant).name, r.engine, r.power_mode)
+        groups[key].append(r)
+    return dict(groups)
+
+
+def _xy(rows: list[Measurement], target: str) -> tuple[np.ndarray, np.ndarray]:
+    pts = [(r.input_tokens, r.output_tokens, r.batch, getattr(r, target)) for r in rows]
+    a = np.array(pts, float).reshape(-1, 4)
+    return a[:, :3], a[:, 3]
+
+
+def fit_group(key: Key, rows: list[Measurement], spec: DeviceSpec) -> dict[str, Any]:
+    """Fit every phase the rows allow; phases without data are left out (None)."""
+    model, quant, engine, mode = key
+    arch = resolve_model(model)
+    prior = spec_coefficients(arch, quant, spec, power_mode=mode)
+    entry: dict[str, Any] = {
+        "model": model, "quant": quant, "engine": engine, "power_mode": mode,
+        "sources": sorted({r.source for r in rows}), "provenance": str(Provenance.FITTED),
+        "prefill": None, "decode": None, "memory": None, "power": None,
+    }
+    dec = [r for r in rows if r.decode_s and r.output_tokens > 1]
+    if len(dec) >= MIN_POINTS:
+        X, y = _xy(dec, "decode_s")
+        entry["decode"] = DecodeModel(prior["decode"]["per_seq_s"]).fit(X, y).record()
+    pre = [r for r in rows if r.ttft_s]
+    if len(pre) >= MIN_POINTS:
+        chunk_s = (entry["decode"]["coef"]["step_s"] if entry["decode"]
+                   else prior["prefill"]["chunk_s"])
+        X, y = _xy(pre, "ttft_s")
+        entry["prefill"] = PrefillModel(arch, chunk_s).fit(X, y).record()
+    mem = [r for r in rows if r.peak_mem_bytes]
+    if len(mem) >= MIN_POINTS:
+        wb = [r.weight_bytes for r in mem if r.weight_bytes]
+        weights = float(np.median(wb)) if wb else float(arch.weight_bytes(quant))
+        X, y = _xy(mem, "peak_mem_bytes")
+        entry["memory"] = MemoryModel(arch, weights).fit(X, y).record()
+        entry["memory"]["weights_from"] = "engine-reported" if wb else "catalog weight_bytes"
+    entry["power"] = _fit_power(rows)
+    if not (entry["prefill"] or entry["decode"]):
+        raise UserInputError(f"{model}/{quant}/{engine}: fewer than {MIN_POINTS} usable rows "
+                             "with ttft_s or decode_s; measure more points.")
+    return entry
+
+
+def _fit_power(rows: list[Measurement]) -> dict[str, Any] | None:
+    pre = [(r.input_tokens, r.output_tokens, r.batch, r.prefill_power_w or r.avg_power_w)
+           for r in rows if r.ttft_s and r.output_tokens == 1 and
+           (r.prefill_power_w or r.avg_power_w)]
+    pre += [(r.input_tokens, r.output_tokens, r.batch, r.prefill_power_w) for r in rows
+            if r.output_tokens > 1 and r.prefill_power_w]
+    dec_own = [(r.decode_s, r.decode_energy_j) for r in rows
+               if r.decode_s and r.decode_energy_j]
+    dec_tot = [(r.decode_s, r.energy_j) for r in rows
+               if r.decode_s and r.energy_j and r.output_tokens > 1]
+    out: dict[str, Any] = {}
+    if len(pre) >= MIN_POINTS:
+        a = np.array(pre, float)
+        out["prefill_power"] = PrefillPowerModel().fit(a[:, :3], a[:, 3]).record()
+    dec, total = (dec_own, False) if len(dec_own) >= MIN_POINTS else (dec_tot, True)
+    if len(dec) >= MIN_POINTS:
+        a = np.array(dec, float)
+        out["decode_energy"] = DecodeEnergyModel().fit(a[:, :1], a[:, 1]).record()
+        out["decode_energy"]["includes_prefill_and_window"] = total
+    return out or None
+
+
+def fit_rows(rows: list[Measurement], spec: DeviceSpec) -> list[dict[str, Any]]:
+    if not rows:
+        raise UserInputError("The measurements table is empty; run `edgeprof sweep` or "
+                             "`edgeprof import` first.")
+    groups = group_rows(rows)
+    if not groups:
+        raise UserInputError("No row has status ok; nothing to fit. Check the sweep's errors.")
+    return [fit_group(k, v, spec) for k, v in sorted(groups.items(), key=lambda kv: str(kv[0]))]
+
+
+__all__ = ["fit_rows", "forms", "group_rows"]

@@ -1,0 +1,77 @@
+"""One PNG per model: measured points, fitted curves with intervals, and residuals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edgeprof.catalog import resolve_model
+from edgeprof.fit.profile import Profile
+from edgeprof.table import Measurement
+
+
+def plot_profile(profile: Profile, rows: list[Measurement], folder: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for entry in profile.fits:
+        m, q, mode = entry["model"], entry["quant"], entry.get("power_mode")
+        mine = [r for r in rows if r.status == "ok" and resolve_model(r.model).name == m
+                and r.quant == q and r.power_mode == mode and r.batch == 1]
+        pre = sorted((r for r in mine if r.ttft_s), key=lambda r: r.input_tokens)
+        dec = [r for r in mine if r.decode_s and r.output_tokens > 1]
+        fig, ax = plt.subplots(2, 2, figsize=(12, 8), height_ratios=[3, 1])
+        if pre:
+            i = np.array([r.input_tokens for r in pre], float)
+            t = np.array([r.ttft_s for r in pre])
+            grid = np.linspace(1, i.max() * 1.05, 400)
+            g = profile.predict_grid(m, q, grid, np.ones_like(grid), np.ones_like(grid), mode)
+            ax[0, 0].fill_between(grid, g["ttft_lo"], g["ttft_hi"], alpha=0.25,
+                                  label="90 % interval")
+            ax[0, 0].plot(grid, g["ttft_s"], label="fit")
+            ax[0, 0].plot(i, t, "o", ms=4, label="measured")
+            out = {o["input_tokens"] for o in (entry.get("prefill") or {}).get("outliers", [])}
+            flagged = [k for k, v in enumerate(i) if v in out]
+            if flagged:
+                ax[0, 0].plot(i[flagged], t[flagged], "rx", ms=10, label="flagged outlier")
+                ax[0, 0].set_ylim(0, np.max(np.delete(t, flagged)) * 1.3)
+            ax[0, 0].set(title=f"{m} {q} {mode or ''}: prefill", xlabel="input tokens",
+                         ylabel="TTFT (s)")
+            ax[0, 0].legend(fontsize=8)
+            p = profile.predict_grid(m, q, i, np.ones_like(i), np.ones_like(i), mode)["ttft_s"]
+            ax[1, 0].plot(i, 100 * (p / t - 1), "o", ms=4)
+            ax[1, 0].axhline(0, color="k", lw=0.5)
+            ax[1, 0].set(xlabel="input tokens", ylabel="residual (%)", ylim=(-25, 25))
+        if dec:
+            ins = sorted({r.input_tokens for r in dec})
+            show = ins[:: max(1, len(ins) // 4)]
+            for inp in show:
+                pts = sorted((r for r in dec if r.input_tokens == inp),
+                             key=lambda r: r.output_tokens)
+                o = np.array([r.output_tokens for r in pts], float)
+                t = np.array([r.decode_s for r in pts])
+                grid = np.linspace(2, o.max(), 200)
+                g = profile.predict_grid(m, q, inp, grid, np.ones_like(grid), mode)
+                line = ax[0, 1].plot(grid, g["decode_s"], label=f"fit, I={inp}")[0]
+                ax[0, 1].fill_between(grid, g["decode_lo"], g["decode_hi"], alpha=0.15,
+                                      color=line.get_color())
+                ax[0, 1].plot(o, t, "o", ms=3, color=line.get_color())
+                pr = profile.predict_grid(m, q, inp, o, np.ones_like(o), mode)["decode_s"]
+                ax[1, 1].plot(o, 100 * (pr / t - 1), "o", ms=3, color=line.get_color())
+            ax[0, 1].set(title="decode (dots measured)", xlabel="output tokens",
+                         ylabel="decode time (s)")
+            ax[0, 1].legend(fontsize=8)
+            ax[1, 1].axhline(0, color="k", lw=0.5)
+            ax[1, 1].set(xlabel="output tokens", ylabel="residual (%)", ylim=(-5, 5))
+        fig.tight_layout()
+        path = folder / f"{m}_{q}_{entry['engine']}_{mode or 'default'}.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        written.append(path)
+    return written

@@ -1,0 +1,337 @@
+"""The Profile: a device spec plus fitted models, and predictions from them (CONTRACTS.md).
+
+Lookup order for (model, quant, power mode): a measured fit (``predicted:measured-fit``);
+else a measured fit of the same model in another quant, moved through the roofline ratio;
+else the calibrated roofline of the device spec (both ``predicted:spec-derived``, wider
+intervals). Beyond a fit's batch range the batch term comes from the roofline and the
+result is labeled spec-derived too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from edgeprof.catalog import ArchSpec, get_quant, resolve_model
+from edgeprof.device.spec import DeviceSpec, load_device_spec, profiles_dir
+from edgeprof.errors import DataFormatError, UnsupportedError, UserInputError
+from edgeprof.estimates import Estimate, Provenance
+from edgeprof.fit import forms
+from edgeprof.fit.robust import extrapolation_factor, widen
+from edgeprof.fit.roofline import (
+    CALIBRATED_INTERVAL,
+    SPEC_INTERVAL,
+    calibrate,
+    peak_flops,
+    spec_coefficients,
+)
+
+SCHEMA_VERSION = 1
+TRANSFER_WIDEN = 2.0   # a quant/batch transfer doubles the fit's interval, plus ±10 %
+MEMORY_SPEC_WORKSPACE = 0.05  # spec-only workspace: 5 % of weights + 256 MiB
+MEMORY_SPEC_INTERVAL = (0.85, 1.3)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    ttft_s: Estimate
+    decode_s: Estimate
+    e2e_s: Estimate
+    peak_mem_bytes: Estimate
+    energy_j: Estimate | None
+    avg_power_w: Estimate | None
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = ("ttft_s", "decode_s", "e2e_s", "peak_mem_bytes", "energy_j", "avg_power_w")
+        return {k: (None if getattr(self, k) is None else
+                    getattr(self, k).model_dump(exclude_none=True)) for k in keys}
+
+
+@dataclass
+class _Plan:
+    """How one (model, quant, mode) is predicted: coefficients and labels per phase."""
+
+    arch: ArchSpec
+    quant: str
+    prefill: dict[str, float]
+    decode: dict[str, float]
+    pre_iv: tuple[float, float]
+    dec_iv: tuple[float, float]
+    provenance: str
+    entry: dict[str, Any] | None
+    widen: float = 1.0
+    note: str | None = None
+
+
+class Profile:
+    """A device profile. Build with :meth:`load` or :meth:`from_fits`."""
+
+    def __init__(self, device: DeviceSpec, fits: list[dict[str, Any]] | None = None,
+                 calibration: dict[str, Any] | None = None,
+                 provenance: dict[str, Any] | None = None) -> None:
+        self.device = device
+        self.fits = list(fits or [])
+        self.calibration = calibration
+        self.provenance = dict(provenance or {})
+        self._plans: dict[tuple[str, str, str | None], _Plan] = {}
+
+    # ---------------------------------------------------------------- construction / IO
+    @classmethod
+    def from_fits(cls, device: DeviceSpec, fits: list[dict[str, Any]],
+                  provenance: dict[str, Any] | None = None) -> Profile:
+        cal = calibrate(fits, device, resolve_model) if fits else None
+        return cls(device, fits, cal, provenance)
+
+    @classmethod
+    def load(cls, path_or_device: str | Path) -> Profile:
+        path = Path(path_or_device)
+        if not path.suffix and not path.exists():
+            shipped = profiles_dir() / f"{path_or_device}.yaml"
+            if not shipped.exists():
+                load_device_spec(str(path_or_device))  # raises the one-line unknown-device error
+            path = shipped
+        if not path.exists():
+            raise UserInputError(f"{path} does not exist; pass a profile file from "
+                                 "`edgeprof fit` or a shipped device name.")
+        text = path.read_text()
+        try:
+            data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except (json.JSONDecodeError, yaml.YAMLError) as exc:
+            raise DataFormatError(f"{path} is not valid YAML/JSON ({exc}).") from None
+        if not isinstance(data, dict) or "device" not in data:
+            raise DataFormatError(f"{path} has no `device:` section; it is not a profile.")
+        device = load_device_spec(path) if path.suffix in (".yaml", ".yml") else \
+            DeviceSpec.model_validate(data["device"])
+        fits = data.get("fits") or []
+        if not isinstance(fits, list):
+            raise DataFormatError(f"{path}: `fits:` must be a list of fit entries.")
+        return cls(device, fits, data.get("calibration"), data.get("provenance"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, "kind": "profile",
+                "device": self.device.model_dump(mode="json", exclude_none=True),
+                "fits": self.fits, "calibration": self.calibration,
+                "provenance": self.provenance}
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        data = _plain(self.to_dict())
+        if path.suffix == ".json":
+            path.write_text(json.dumps(data, indent=2))
+        else:
+            path.write_text(yaml.safe_dump(data, sort_keys=False, width=100))
+        return path
+
+    def fits_yaml(self) -> str:
+        """The ``fits:``, ``calibration:`` and ``provenance:`` sections as YAML text."""
+        data = _plain({"fits": self.fits, "calibration": self.calibration,
+                       "provenance": self.provenance})
+        return yaml.safe_dump(data, sort_keys=False, width=100)
+
+    def hash(self) -> str:
+        blob = json.dumps(_plain(self.to_dict()), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    # ---------------------------------------------------------------- queries
+    def fitted_pairs(self) -> list[tuple[str, str]]:
+        return sorted({(f["model"], f["quant"]) for f in self.fits})
+
+    def power_modes(self) -> list[str | None]:
+        modes = sorted({f.get("power_mode") for f in self.fits}, key=lambda m: str(m))
+        if modes:
+            return modes
+        return [m.name for m in self.device.power_modes] or [None]
+
+    def _find(self, model: str, quant: str, mode: str | None) -> dict[str, Any] | None:
+        cands = [f for f in self.fits if f["model"] == model and f["quant"] == quant]
+        if mode is None:
+            default = self.device.default_power_mode
+            exact = [f for f in cands if f.get("power_mode") in (None, default)]
+            return (exact or cands or [None])[0]
+        return next((f for f in cands if str(f.get("power_mode")).lower() == mode.lower()),
+                    None)
+
+    def _plan(self, model: str, quant: str, mode: str | None) -> _Plan:
+        arch = resolve_model(model)
+        q = get_quant(quant).name
+        key = (arch.name, q, mode)
+        if key in self._plans:
+            return self._plans[key]
+        measured_q = {f["quant"] for f in self.fits if f["model"] == arch.name}
+        if q not in self.device.native_quants and q not in measured_q:
+            raise UnsupportedError(f"{self.device.name} has no native {q} kernels and this "
+                                   f"profile holds no {q} measurements; choose one of "
+                                   f"{', '.join(self.device.native_quants)}.")
+        cal = {k: v for k, v in (self.calibration or {}).items() if isinstance(v, float)}
+        spec = spec_coefficients(arch, q, self.device, cal, mode)
+        entry = self._find(arch.name, q, mode)
+        spec_iv = CALIBRATED_INTERVAL if self.calibration else SPEC_INTERVAL
+        if entry is not None:
+            plan = self._from_entry(arch, q, entry, spec, spec_iv)
+        else:
+            donor = next((f for f in (self._find(arch.name, dq, mode) for dq in
+                                      sorted(measured_q)) if f is not None), None)
+            if donor is not None and donor.get("decode") and donor.get("prefill"):
+                plan = self._transfer(arch, q, donor, cal, mode)
+            else:
+                plan = _Plan(arch, q, spec["prefill"], spec["decode"], spec_iv, spec_iv,
+                             str(Provenance.SPEC), None,
+                             note="roofline from the device spec" +
+                             (" with calibrated efficiencies" if self.calibration else ""))
+        self._plans[key] = plan
+        return plan
+
+    def _from_entry(self, arch: ArchSpec, q: str, entry: dict[str, Any],
+                    spec: dict[str, dict[str, float]], spec_iv: tuple[float, float]) -> _Plan:
+        pre, dec = entry.get("prefill"), entry.get("decode")
+        note = None if (pre and dec) else "one phase from the calibrated roofline"
+        return _Plan(arch, q, pre["coef"] if pre else spec["prefill"],
+                     dec["coef"] if dec else spec["decode"],
+                     _iv(pre) if pre else spec_iv, _iv(dec) if dec else spec_iv,
+                     str(Provenance.FITTED) if (pre and dec) else str(Provenance.SPEC), entry,
+                     note=note)
+
+    def _transfer(self, arch: ArchSpec, q: str, donor: dict[str, Any], cal: dict[str, float],
+                  mode: str | None) -> _Plan:
+        dq = donor["quant"]
+        overhead = cal.get("decode_overhead_s", 0.0)
+        ratio_bytes = arch.decode_stream_bytes(q) / arch.decode_stream_bytes(dq)
+        ratio_peak = peak_flops(self.device, dq, mode) / peak_flops(self.device, q, mode)
+        d = dict(donor["decode"]["coef"])
+        d["step_s"] = overhead + max(d["step_s"] - overhead, 0.0) * ratio_bytes
+        d["per_seq_s"] = d.get("per_seq_s", 0.0) * ratio_peak
+        p = dict(donor["prefill"]["coef"])
+        p["s_per_tflop"] *= ratio_peak
+        p["chunk_s"] = d["step_s"]
+        return _Plan(arch, q, p, d, _iv(donor["prefill"]), _iv(donor["decode"]),
+                     str(Provenance.SPEC), donor, widen=TRANSFER_WIDEN,
+                     note=f"transferred from the measured {dq} fit by the roofline ratio")
+
+    # ---------------------------------------------------------------- prediction
+    def predict_grid(self, model: str, quant: str, input_tokens: int | np.ndarray,
+                     output_tokens: np.ndarray, batch: np.ndarray,
+                     power_mode: str | None = None) -> dict[str, Any]:
+        """Vectorized prediction; arrays broadcast against each other."""
+        plan = self._plan(model, quant, power_mode)
+        i, o, b = np.broadcast_arrays(np.asarray(input_tokens, float),
+                                      np.asarray(output_tokens, float),
+                                      np.asarray(batch, float))
+        if np.any(i < 1) or np.any(o < 1) or np.any(b < 1):
+            raise UserInputError("input_tokens, output_tokens and batch must be ≥ 1.")
+        ttft = forms.prefill_time(plan.prefill, plan.arch, i, b)
+        dec = forms.decode_time(plan.decode, i, o, b)
+        f_pre = np.full(i.shape, plan.widen)
+        f_dec = np.full(i.shape, plan.widen)
+        prov = np.full(i.shape, plan.provenance, dtype=object)
+        if plan.entry is not None:
+            pr, dr = plan.entry.get("prefill"), plan.entry.get("decode")
+            if pr:
+                f_pre = f_pre * extrapolation_factor(i, *pr["fitted_on"]["input_tokens"])
+            if dr:
+                ctx = i + o
+                lo_c = sum(x[0] for x in (dr["fitted_on"]["input_tokens"],
+                                          dr["fitted_on"]["output_tokens"]))
+                hi_c = sum(x[1] for x in (dr["fitted_on"]["input_tokens"],
+                                          dr["fitted_on"]["output_tokens"]))
+                f_dec = f_dec * extrapolation_factor(ctx, lo_c, hi_c)
+                bmax = dr["fitted_on"]["batch"][1]
+                beyond = b > bmax
+                f_dec = np.where(beyond, f_dec * TRANSFER_WIDEN, f_dec)
+                prov = np.where(beyond, str(Provenance.SPEC), prov)
+        extra = 0.1 if plan.widen > 1 else 0.0
+        pl, ph = widen(plan.pre_iv[0] - extra, plan.pre_iv[1] + extra, f_pre)
+        dl, dh = widen(plan.dec_iv[0] - extra, plan.dec_iv[1] + extra, f_dec)
+        pl, dl = np.maximum(pl, 0.05), np.maximum(dl, 0.05)
+        mem, mem_lo, mem_hi = self._memory(plan, i, o, b)
+        energy, e_lo, e_hi = self._energy(plan, ttft, dec)
+        return {"ttft_s": ttft, "ttft_lo": ttft * pl, "ttft_hi": ttft * ph,
+                "decode_s": dec, "decode_lo": dec * dl, "decode_hi": dec * dh,
+                "e2e_s": ttft + dec, "e2e_lo": ttft * pl + dec * dl,
+                "e2e_hi": ttft * ph + dec * dh, "peak_mem_bytes": mem, "mem_lo": mem_lo,
+                "mem_hi": mem_hi, "energy_j": energy, "energy_lo": e_lo, "energy_hi": e_hi,
+                "provenance": prov}
+
+    def _memory(self, plan: _Plan, i: np.ndarray, o: np.ndarray,
+                b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rec = plan.entry.get("memory") if plan.entry else None
+        weights = float(plan.arch.weight_bytes(plan.quant))
+        if rec and plan.entry and plan.entry["quant"] == plan.quant:
+            coef = rec["coef"]
+            mem = forms.memory_bytes(coef, plan.arch, coef["weight_bytes"], i, o, b)
+            lo, hi = _iv(rec)
+        else:
+            coef = {"workspace_bytes": MEMORY_SPEC_WORKSPACE * weights + 256 * 2**20}
+            if rec:
+                coef = {k: rec["coef"][k] for k in ("workspace_bytes",
+                                                    "workspace_per_token_bytes")}
+            mem = forms.memory_bytes(coef, plan.arch, weights, i, o, b)
+            lo, hi = MEMORY_SPEC_INTERVAL
+        return mem, mem * lo, mem * hi
+
+    def _energy(self, plan: _Plan, ttft: np.ndarray,
+                dec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        power = (plan.entry or {}).get("power") or {}
+        rec = power.get("decode_energy")
+        nan = np.full(ttft.shape, np.nan)
+        if not rec:
+            return nan, nan, nan
+        e = rec["coef"]["e0_j"] + forms.ramp_energy(rec["coef"], dec)
+        if not rec.get("includes_prefill_and_window") and power.get("prefill_power"):
+            pc = power["prefill_power"]["coef"]
+            e = e + pc["p0_w"] * ttft  # prefill energy at the measured prefill power
+        lo, hi = _iv(rec)
+        f = plan.widen
+        lo, hi = 1 - (1 - lo) * f, 1 + (hi - 1) * f
+        return e, e * lo, e * hi
+
+    def predict(self, model: str, quant: str, input_tokens: int, output_tokens: int,
+                batch: int = 1, power_mode: str | None = None) -> Prediction:
+        g = self.predict_grid(model, quant, input_tokens, np.array([output_tokens]),
+                              np.array([batch]), power_mode)
+        prov = str(g["provenance"][0])
+        note = self._plan(model, quant, power_mode).note
+
+        def est(v: str, lo: str, hi: str) -> Estimate:
+            return Estimate(value=float(g[v][0]), lo=float(g[lo][0]), hi=float(g[hi][0]),
+                            provenance=prov, note=note)
+
+        energy = est("energy_j", "energy_lo", "energy_hi")
+        e2e = est("e2e_s", "e2e_lo", "e2e_hi")
+        entry = self._plan(model, quant, power_mode).entry
+        mem = est("peak_mem_bytes", "mem_lo", "mem_hi")
+        if not (entry and entry.get("memory") and entry["quant"] == get_quant(quant).name):
+            mem = mem.model_copy(update={"provenance": str(Provenance.SPEC),
+                                         "note": "weights + KV cache + default workspace"})
+        has_energy = bool(np.isfinite(energy.value))
+        power = None
+        if has_energy:
+            power = Estimate(value=energy.value / e2e.value, lo=energy.lo / e2e.hi,
+                             hi=energy.hi / e2e.lo, provenance=prov, note=note)
+        return Prediction(ttft_s=est("ttft_s", "ttft_lo", "ttft_hi"),
+                          decode_s=est("decode_s", "decode_lo", "decode_hi"), e2e_s=e2e,
+                          peak_mem_bytes=mem,
+                          energy_j=energy if has_energy else None, avg_power_w=power)
+
+
+def _iv(record: dict[str, Any]) -> tuple[float, float]:
+    iv = record.get("interval") or {}
+    return float(iv.get("lo", 0.8)), float(iv.get("hi", 1.25))
+
+
+def _plain(obj: Any) -> Any:
+    """Plain Python types (numpy scalars → float/int; NaN → None) for YAML/JSON."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj

@@ -1,0 +1,128 @@
+"""Profile round trip, spec-derived predictions, and the fit / predict CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgeprof.errors import UnsupportedError
+from edgeprof.fit import Profile, forms
+from edgeprof.table import Measurement, write_measurements
+
+MODEL = "qwen2.5-0.5b"
+
+
+def _table(path: Path, glitch: bool = False) -> Path:
+    from edgeprof.catalog import resolve_model
+
+    arch = resolve_model(MODEL)
+    rows = []
+    for i in (32, 64, 128, 256, 384, 512):
+        for o in (8, 32, 64):
+            ttft = float(forms.prefill_time({"overhead_s": 0.01, "s_per_tflop": 2.0}, arch,
+                                            np.array([i]), np.array([1]))[0])
+            dec = float(forms.decode_time({"step_s": 0.02, "kv_s": 1e-6}, np.array([i]),
+                                          np.array([o]), np.array([1]))[0])
+            rows.append(Measurement(device="rtx-4090", engine="torch", model=MODEL,
+                                    quant="fp16", input_tokens=i, output_tokens=o, batch=1,
+                                    repeat=0, ttft_s=ttft, decode_s=dec, e2e_s=ttft + dec,
+                                    peak_mem_bytes=int(arch.weight_bytes("fp16") + 3e8 +
+                                                       arch.kv_bytes_per_token(2) * (i + o)),
+                                    source="synthetic"))
+    return write_measurements(path, rows)
+
+
+@pytest.fixture
+def profile_path(tmp_path: Path, run_cli) -> Path:
+    table = _table(tmp_path / "m.jsonl")
+    out = tmp_path / "p.yaml"
+    code, stdout, err = run_cli("fit", str(table), "--out", str(out), "--json")
+    assert code == 0, err
+    assert json.loads(stdout)["fits"][0]["model"] == MODEL
+    return out
+
+
+def test_profile_roundtrip_and_grid(profile_path: Path) -> None:
+    p = Profile.load(profile_path)
+    assert p.fitted_pairs() == [(MODEL, "fp16")]
+    assert Profile.load(profile_path).hash() == p.hash()
+    pred = p.predict(MODEL, "fp16", 200, 40)
+    assert pred.e2e_s.provenance == "predicted:measured-fit"
+    assert pred.e2e_s.lo <= pred.e2e_s.value <= pred.e2e_s.hi
+    mem = pred.peak_mem_bytes.value
+    assert mem == pytest.approx(3.4e8 + 0 + p.fits[0]["memory"]["coef"]["weight_bytes"], rel=0.2)
+    n = 100_000
+    t = time.perf_counter()
+    g = p.predict_grid(MODEL, "fp16", 256, np.random.randint(1, 4000, n),
+                       np.random.randint(1, 8, n))
+    assert time.perf_counter() - t < 1.0
+    assert np.all(g["e2e_s"] > 0) and np.all(g["e2e_lo"] <= g["e2e_s"])
+    assert np.all(np.isnan(g["energy_j"]))  # no power measured
+
+
+def test_spec_derived_and_transfer(profile_path: Path) -> None:
+    p = Profile.load(profile_path)
+    other = p.predict("qwen2.5-1.5b", "fp16", 256, 64)
+    assert other.e2e_s.provenance == "predicted:spec-derived"
+    moved = p.predict(MODEL, "int8", 256, 64)
+    assert moved.e2e_s.provenance == "predicted:spec-derived"
+    assert "transferred" in (moved.e2e_s.note or "")
+    own = p.predict(MODEL, "fp16", 256, 64)
+    assert (moved.e2e_s.hi - moved.e2e_s.lo) > (own.e2e_s.hi - own.e2e_s.lo)
+    with pytest.raises(UnsupportedError):
+        Profile.load("jetson-agx-orin-64gb").predict(MODEL, "fp8", 10, 10)
+
+
+def test_shipped_orin_profile_has_fits() -> None:
+    p = Profile.load("jetson-agx-orin-64gb")
+    assert ("deepseek-r1-distill-qwen-14b", "bf16") in p.fitted_pairs()
+    assert p.calibration and p.calibration["fitted_on"]
+    pred = p.predict("deepseek-r1-distill-qwen-1.5b", "bf16", 1024, 2048)
+    assert pred.decode_s.value == pytest.approx(51.02, rel=0.02)  # measured: 51.02 s
+    assert pred.energy_j is not None
+
+
+def test_predict_cli_points_json(profile_path: Path, tmp_path: Path, run_cli) -> None:
+    pts = tmp_path / "pts.csv"
+    pts.write_text(f"model,quant,input_tokens,output_tokens,batch\n{MODEL},fp16,100,10,1\n"
+                   f"qwen2.5-1.5b,fp16,100,10,2\n")
+    code, out, err = run_cli("predict", "--profile", str(profile_path), "--points", str(pts),
+                             "--json")
+    assert code == 0, err
+    objs = [json.loads(line) for line in out.splitlines()]
+    assert len(objs) == 2
+    for o in objs:
+        for k in ("ttft_s", "decode_s", "e2e_s", "peak_mem_bytes"):
+            assert set(o[k]) >= {"value", "lo", "hi", "provenance"}
+
+
+@pytest.mark.parametrize("content,needle", [
+    ("model,quant\nx,fp16\n", "lacks the columns"),
+    ("model,quant,input_tokens,output_tokens\nnope-model,fp16,1,2\n", "Unknown model"),
+])
+def test_predict_bad_points(profile_path: Path, tmp_path: Path, run_cli, content: str,
+                            needle: str) -> None:
+    pts = tmp_path / "bad.csv"
+    pts.write_text(content)
+    code, _, err = run_cli("predict", "--profile", str(profile_path), "--points", str(pts))
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_fit_bad_tables(tmp_path: Path, run_cli) -> None:
+    empty = tmp_path / "e.jsonl"
+    empty.write_text("")
+    code, _, err = run_cli("fit", str(empty), "--out", str(tmp_path / "p.yaml"))
+    assert code == 2 and "empty" in err
+    bad = tmp_path / "b.csv"
+    bad.write_text("model,batch\nx,1\n")
+    code, _, err = run_cli("fit", str(bad), "--out", str(tmp_path / "p.yaml"))
+    assert code == 2 and "lacks the columns" in err
+    unknown = tmp_path / "u.csv"
+    unknown.write_text("device,model,quant,input_tokens,output_tokens,ttft_s\n"
+                       "rtx-4090,nope,fp16,10,1,0.1\n")
+    code, _, err = run_cli("fit", str(unknown), "--out", str(tmp_path / "p.yaml"))
+    assert code == 2 and "Unknown model" in err
