@@ -1,0 +1,29 @@
+"""Accuracy under a token budget and N parallel samples, from traces or tables.
+
+``load_accuracy(path)`` returns an :class:`AccuracyData`; see docs/accuracy.md.
+"""
+
+from edgeprof.accuracy._vote import pass_at_n, vote_closed_form, vote_from_counts
+from edgeprof.accuracy.data import (
+    BUILTIN,
+    AccuracyData,
+    TableAccuracy,
+    TraceAccuracy,
+    load_accuracy,
+    normalize_model,
+)
+from edgeprof.accuracy.priors import QUANT_PRIORS, QuantPrior
+
+__all__ = [
+    "BUILTIN",
+    "QUANT_PRIORS",
+    "AccuracyData",
+    "QuantPrior",
+    "TableAccuracy",
+    "TraceAccuracy",
+    "load_accuracy",
+    "normalize_model",
+    "pass_at_n",
+    "vote_closed_form",
+    "vote_from_counts",
+]
