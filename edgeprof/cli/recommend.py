@@ -1,0 +1,192 @@
+"""``edgeprof recommend``: the most accurate configuration under a latency SLO."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from edgeprof.cli._common import err, out, print_json
+from edgeprof.errors import InfeasibleError, UserInputError
+from edgeprof.estimates import Estimate
+from edgeprof.units import (
+    format_bytes,
+    parse_duration,
+    parse_energy,
+    parse_int_axis,
+    parse_size,
+    parse_str_list,
+)
+
+
+def load_profile(name_or_path: str) -> Any:
+    """The fit room's Profile (a shipped device name gives a spec-only profile)."""
+    try:
+        from edgeprof.fit.profile import Profile
+    except ImportError:
+        raise UserInputError("edgeprof.fit.profile is not available in this install; update "
+                             "edgeprof (the fit stage provides profiles).") from None
+    return Profile.load(name_or_path)
+
+
+def _fmt(e: Estimate | None, unit: str = "", scale: float = 1.0, digits: int = 2) -> str:
+    if e is None:
+        return "n/a"
+    v, lo, hi = e.value * scale, e.lo * scale, e.hi * scale
+    return f"{v:.{digits}f}{unit} [{lo:.{digits}f}, {hi:.{digits}f}] ({e.provenance})"
+
+
+def _print_human(rec: Any) -> None:
+    pr = rec.problem
+    pct = f"p{pr['percentile']:g}"
+    w = rec.winner
+    if w is not None:
+        t = Table(title=f"Recommendation for {pr['device']} — SLO {pr['slo_s']:g} s at {pct}, "
+                        f"input {pr['input_tokens']} tokens (all predicted)")
+        t.add_column("quantity")
+        t.add_column("value [90% interval] (provenance)")
+        mode = f", power mode {w.power_mode}" if w.power_mode else ""
+        t.add_row("configuration", f"{w.model} {w.quant}, budget {w.budget} tokens, "
+                                   f"{w.samples} samples (majority vote){mode}")
+        t.add_row("accuracy", _fmt(w.accuracy, digits=3))
+        t.add_row(f"latency {pct}", _fmt(w.latency_pct, " s"))
+        t.add_row("latency mean", _fmt(w.latency_mean, " s"))
+        t.add_row("time to first token", _fmt(w.ttft, " s", digits=3))
+        t.add_row("energy / request", _fmt(w.energy_j, " J", digits=1))
+        t.add_row("peak memory", _fmt(w.memory_bytes, " GiB", 1 / 2**30))
+        out.print(t)
+    ru = Table(title="Runner-ups (why they lost)")
+    for col in ("model", "quant", "budget", "N", "mode", "accuracy", f"{pct} s", "verdict"):
+        ru.add_column(col)
+    for c in rec.runner_ups:
+        ru.add_row(c.model, c.quant, str(c.budget), str(c.samples), str(c.power_mode or "-"),
+                   f"{c.accuracy:.3f}", f"{c.latency_s:.2f}", c.verdict)
+    out.print(ru)
+    for title, front, attr in (("Pareto front: accuracy vs latency", rec.pareto_latency,
+                                "latency_s"),
+                               ("Pareto front: accuracy vs energy", rec.pareto_energy,
+                                "energy_j")):
+        if not front:
+            continue
+        pt = Table(title=title)
+        for col in ("model", "quant", "budget", "N", "mode", "accuracy",
+                    f"{pct} s" if attr == "latency_s" else "J", "memory", "meets all"):
+            pt.add_column(col)
+        for c in front:
+            pt.add_row(c.model, c.quant, str(c.budget), str(c.samples), str(c.power_mode or "-"),
+                       f"{c.accuracy:.3f}", f"{getattr(c, attr):.2f}",
+                       format_bytes(c.memory_bytes), "yes" if c.feasible else "no")
+        out.print(pt)
+    cc, s = rec.cross_check, rec.search
+    if cc.enumerated:
+        agree = "agrees" if cc.agrees else "DISAGREES"
+        err.print(f"Cross-check: enumerated all {cc.space_size} configurations; the study "
+                  f"{agree} with the enumerated optimum. Winner from: {cc.winner_source}; "
+                  f"sampler-only regret {cc.sampler_regret:.4f}.")
+    else:
+        err.print(f"Space of {cc.space_size} configurations is too large to enumerate; the "
+                  f"winner is the study's best ({cc.winner_source}).")
+    err.print(f"Search: {s.sampler} sampler, {s.distinct_groups}/{s.groups_total} groups "
+              f"(model × quant × samples) evaluated in {s.trials_asked} trials, "
+              f"{s.accuracy_calls} accuracy evaluations, {s.wall_s:.2f} s; study "
+              f"{s.study_name!r} on {s.storage}.")
+
+
+def recommend(
+    profile: str = typer.Option(None, "--profile", "-p",
+                                help="Fitted profile (.yaml/.json) or a shipped device name."),
+    device: str = typer.Option(None, "--device", help="Alias of --profile for a device name."),
+    accuracy: str = typer.Option(..., "--accuracy", "-a",
+                                 help="Accuracy data: traces .jsonl, lm-eval samples, table "
+                                      ".csv, or synthetic-traces / published-table."),
+    budget: str = typer.Option(..., "--budget", help="Latency SLO, e.g. 2s or 1500ms."),
+    input_tokens: int = typer.Option(None, "--input-tokens",
+                                     help="Prompt tokens (default: from the traces)."),
+    percentile: float = typer.Option(95.0, "--percentile", help="SLO percentile (0-100]."),
+    energy_budget: str = typer.Option(None, "--energy-budget", help="Joules per request, "
+                                      "e.g. 40J."),
+    memory_limit: str = typer.Option(None, "--memory-limit", help="e.g. 8GiB (default: the "
+                                     "device's memory)."),
+    models: str = typer.Option(None, "--models", help="Restrict to these models (a,b)."),
+    quants: str = typer.Option(None, "--quants", help="Restrict to these quant formats."),
+    max_samples: int = typer.Option(None, "--max-samples", help="Largest N to consider."),
+    budgets: str = typer.Option(None, "--budgets", help="Token budgets: 128,256 or "
+                                "128..4096 (default: the accuracy data's, else 128..4096)."),
+    power_modes: str = typer.Option(None, "--power-modes", help="Power modes to consider "
+                                    "(default: all the profile has)."),
+    trials: int = typer.Option(100, "--trials", help="Distinct (model, quant, N) groups the "
+                               "sampler evaluates."),
+    seed: int = typer.Option(0, "--seed", help="Sampler seed (reproducible)."),
+    sampler: str = typer.Option("tpe", "--sampler", help="tpe | nsga2 | random | grid."),
+    storage: str = typer.Option(None, "--storage", help="Optuna storage URL, e.g. "
+                                "sqlite:///study.db (default in-memory)."),
+    study_name: str = typer.Option(None, "--study-name", help="Study to create or join."),
+    semantics: str = typer.Option("truncate-wrong", "--semantics",
+                                  help="truncate-wrong | forced-answer."),
+    benchmark: str = typer.Option(None, "--benchmark", help="Benchmark in a table CSV."),
+    json_out: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
+    plot: Path = typer.Option(None, "--plot", help="Write the Pareto plot (PNG)."),
+    out_path: Path = typer.Option(None, "--out", help="Write recommendation.json (for "
+                                  "`edgeprof export`)."),
+) -> None:
+    """Find the most accurate model × quant × budget × samples under a latency SLO."""
+    from edgeprof.accuracy import load_accuracy
+    from edgeprof.search import Problem
+    from edgeprof.search import recommend as run_search
+    from edgeprof.search.plot import plot_pareto
+
+    if profile and device and profile != device:
+        raise UserInputError("Give --profile or --device, not both.")
+    target = profile or device
+    if not target:
+        raise UserInputError("Give --profile PROFILE.yaml or --device NAME (see "
+                             "`edgeprof models --devices`).")
+    slo = parse_duration(budget)
+    energy = parse_energy(energy_budget) if energy_budget else None
+    prof = load_profile(target)
+    data = load_accuracy(accuracy, benchmark=benchmark)
+    limit = parse_size(memory_limit) if memory_limit else prof.device.memory_bytes
+    if input_tokens is None:
+        input_tokens = data.default_input_tokens()
+        if input_tokens is None:
+            raise UserInputError("The accuracy data has no prompt lengths; pass --input-tokens "
+                                 "(e.g. --input-tokens 512).")
+    modes: list[str | None] | None = None
+    if power_modes:
+        modes = [prof.device.power_mode(m).name for m in parse_str_list(power_modes,
+                                                                          "power-modes")]
+    problem = Problem(slo_s=slo, input_tokens=int(input_tokens), memory_limit_bytes=limit,
+                      percentile=percentile, energy_budget_j=energy, semantics=semantics)
+    rec = run_search(
+        prof, data, problem,
+        models=parse_str_list(models, "models") if models else None,
+        quants=parse_str_list(quants, "quants") if quants else None,
+        budgets=parse_int_axis(budgets, "budgets") if budgets else None,
+        max_samples=max_samples, power_modes=modes, trials=trials, seed=seed,
+        sampler=sampler, storage=storage, study_name=study_name)
+    if out_path:
+        out_path.write_text(rec.model_dump_json(indent=2) + "\n")
+        err.print(f"Wrote {out_path} (feed it to `edgeprof export`).")
+    if plot:
+        plot_pareto(rec, plot)
+        err.print(f"Wrote {plot}.")
+    if json_out:
+        print_json(rec.model_dump(mode="json"))
+    else:
+        _print_human(rec)
+    if not rec.feasible:
+        f = rec.fastest
+        fastest = (f"the fastest is {f.model} {f.quant} budget {f.budget} N={f.samples}"
+                   f"{' ' + f.power_mode if f.power_mode else ''} at "
+                   f"{f.latency_pct.value:.2f} s ({rec.problem['percentile']:g}th pct)"
+                   if f else "no configuration fits in memory")
+        raise InfeasibleError(f"No configuration meets the constraints (SLO "
+                              f"{slo:g} s, memory {format_bytes(limit)}"
+                              f"{f', energy {energy:g} J' if energy else ''}); {fastest}; "
+                              f"relax --budget or --memory-limit/--energy-budget.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("recommend")(recommend)

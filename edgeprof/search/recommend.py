@@ -1,0 +1,110 @@
+"""``recommend``: the most accurate configuration under a latency SLO.
+
+Steps: build the space; predict latency, memory and energy for all of it at once; when the
+space has at most ``enumerate_limit`` configurations enumerate it exactly; run the Optuna
+study over (pair, samples) groups; enqueue the enumerated optimum if the sampler missed it
+(flagged); report winner, runner-ups, Pareto fronts and the cross-check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import asdict
+
+import numpy as np
+
+from edgeprof import __version__
+from edgeprof.search.answer import candidate, config_out, pareto, runner_ups
+from edgeprof.search.grid import evaluate_grid
+from edgeprof.search.problem import Problem
+from edgeprof.search.protocols import AccuracyModel, LatencyModel
+from edgeprof.search.report import CrossCheck, Recommendation, SearchInfo
+from edgeprof.search.solve import Pick, enumerate_optimum, fastest
+from edgeprof.search.space import build_space
+from edgeprof.search.study import GroupStudy
+
+ENUMERATE_LIMIT = 10_000
+LATENCY_RULE = ("constraint on the point prediction of e2e latency at the SLO percentile of "
+                "the longest-of-N output length (batch = N); its interval is reported")
+
+
+def recommend(profile: LatencyModel, accuracy: AccuracyModel, problem: Problem, *,
+              models: list[str] | None = None, quants: list[str] | None = None,
+              budgets: list[int] | None = None, max_samples: int | None = None,
+              power_modes: list[str | None] | None = None, trials: int = 100,
+              seed: int | None = 0, sampler: str = "tpe", storage: str | None = None,
+              study_name: str | None = None, enumerate_limit: int = ENUMERATE_LIMIT,
+              seed_with_enumeration: bool = True) -> Recommendation:
+    t0 = time.perf_counter()
+    modes = power_modes if power_modes is not None else profile.power_modes()
+    space = build_space(accuracy, power_modes=modes, models=models, quants=quants,
+                        budgets=budgets, max_samples=max_samples)
+    grid = evaluate_grid(profile, accuracy, space, problem)
+    feas = grid.feasible()
+    enumerated = space.size <= enumerate_limit
+    optimum = enumerate_optimum(grid, feas) if enumerated else None
+    fingerprint = problem.fingerprint(space.axes(), profile.hash(), accuracy.source)
+    study = GroupStudy(grid, sampler=sampler, seed=seed, storage=storage,
+                       study_name=study_name, fingerprint=fingerprint)
+    enqueue = [optimum] if (optimum is not None and seed_with_enumeration) else []
+    sampler_only = study.run(trials)
+    outcome = study.run(0, enqueue=enqueue) if enqueue else sampler_only
+    best = outcome.best
+    check = _cross_check(grid, optimum, best, sampler_only.best, outcome.enqueued, enumerated,
+                         space.size)
+    if enumerated:  # complete fronts on small spaces
+        grid.fill_accuracy(space.valid & (grid.mem <= problem.memory_limit_bytes).any(axis=1))
+    groups = (sorted(zip(*np.nonzero(space.valid.any(axis=1)), strict=True)) if enumerated
+              else sorted(outcome.evaluated))
+    groups = [(int(k), int(n)) for k, n in groups]
+    front_lat, points = pareto(grid, "latency")
+    front_energy, _ = pareto(grid, "energy")
+    notes = [f"dropped {k}: {v}" for k, v in space.dropped.items()]
+    fast = None if best is not None else fastest(grid)
+    rec = Recommendation(
+        feasible=best is not None,
+        problem={**asdict(problem), "quantile": problem.quantile, "space_size": space.size,
+                 "axes": space.axes(), "device": profile.device.name,
+                 "latency_rule": LATENCY_RULE},
+        winner=config_out(grid, profile, best) if best is not None else None,
+        fastest=config_out(grid, profile, fast) if fast is not None else None,
+        runner_ups=runner_ups(grid, best, groups),
+        pareto_latency=front_lat, pareto_energy=front_energy, points=points,
+        cross_check=check,
+        search=SearchInfo(
+            sampler=sampler, seed=seed, trials_requested=trials,
+            trials_asked=sampler_only.trials_asked, distinct_groups=sampler_only.distinct,
+            groups_total=int(space.valid.any(axis=1).sum()),
+            groups_feasible=int(feas.any(axis=(1, 2)).sum()),
+            study_trials=outcome.study_trials, storage=storage or "in-memory",
+            study_name=outcome.study_name, accuracy_calls=grid.acc_calls,
+            wall_s=round(time.perf_counter() - t0, 4)),
+        provenance={"profile_hash": profile.hash(), "device": profile.device.name,
+                    "accuracy_source": accuracy.source, "edgeprof_version": __version__,
+                    "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
+        notes=notes)
+    return rec
+
+
+def _cross_check(grid, optimum: Pick | None, best: Pick | None, sampler_best: Pick | None,
+                 enqueued: set, enumerated: bool, size: int) -> CrossCheck:
+    def acc(p: Pick | None) -> float | None:
+        return None if p is None else float(grid.acc_at(p.k, p.b, p.n))
+
+    if best is None:
+        source = "none"
+    elif best.group in enqueued:
+        source = "enumeration (enqueued into the study after the sampler missed it)"
+    else:
+        source = "optuna-sampler"
+    regret = None
+    if enumerated:
+        a_opt, a_s = acc(optimum), acc(sampler_best)
+        regret = 0.0 if a_opt is None else (a_opt - (a_s if a_s is not None else 0.0))
+    return CrossCheck(
+        enumerated=enumerated, space_size=size,
+        optimum=candidate(grid, optimum) if optimum is not None else None,
+        agrees=(optimum == best) if enumerated else None, winner_source=source,
+        sampler_best_accuracy=acc(sampler_best),
+        sampler_regret=None if regret is None else round(float(np.float64(regret)), 12))

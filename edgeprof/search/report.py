@@ -1,0 +1,89 @@
+"""The answer: winner, runner-ups, Pareto fronts and the cross-check, as pydantic models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from edgeprof.estimates import Estimate
+
+SCHEMA_VERSION = 1
+
+
+class ConfigOut(BaseModel):
+    """One configuration with predictions, each with interval and provenance."""
+
+    model: str
+    quant: str
+    budget: int = Field(description="max new tokens per sample")
+    samples: int = Field(description="parallel samples, majority-voted (batch = samples)")
+    power_mode: str | None = None
+    accuracy: Estimate
+    latency_pct: Estimate = Field(description="e2e at the SLO percentile of output length")
+    latency_mean: Estimate = Field(description="e2e at the mean longest-of-N output length")
+    ttft: Estimate
+    energy_j: Estimate | None = None
+    memory_bytes: Estimate = Field(description="peak memory at output = budget, batch = N")
+    output_tokens_pct: float
+    output_tokens_mean: float
+    constraints: dict[str, float] = Field(description="≤ 0 means met (Optuna's convention)")
+    feasible: bool
+
+
+class Candidate(BaseModel):
+    model: str
+    quant: str
+    budget: int
+    samples: int
+    power_mode: str | None = None
+    accuracy: float
+    latency_s: float
+    energy_j: float | None = None
+    memory_bytes: float
+    feasible: bool
+    verdict: str = ""
+
+
+class CrossCheck(BaseModel):
+    enumerated: bool
+    space_size: int
+    optimum: Candidate | None = None
+    agrees: bool | None = Field(None, description="the study's best equals the enumerated one")
+    winner_source: str = Field(description="optuna-sampler | enumeration (enqueued) | none")
+    sampler_best_accuracy: float | None = None
+    sampler_regret: float | None = Field(
+        None, description="enumerated optimum's accuracy minus the sampler's best")
+    tie_rule: str = "higher accuracy; ties: lower latency at the SLO percentile; then order"
+
+
+class SearchInfo(BaseModel):
+    sampler: str
+    seed: int | None
+    trials_requested: int
+    trials_asked: int
+    distinct_groups: int
+    groups_total: int
+    groups_feasible: int
+    study_trials: int
+    storage: str
+    study_name: str
+    accuracy_calls: int
+    wall_s: float
+
+
+class Recommendation(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    kind: str = "recommendation"
+    feasible: bool
+    problem: dict[str, Any]
+    winner: ConfigOut | None = None
+    fastest: ConfigOut | None = Field(None, description="when nothing is feasible")
+    runner_ups: list[Candidate] = Field(default_factory=list)
+    pareto_latency: list[Candidate] = Field(default_factory=list)
+    pareto_energy: list[Candidate] = Field(default_factory=list)
+    points: list[Candidate] = Field(default_factory=list, description="evaluated, for plots")
+    cross_check: CrossCheck
+    search: SearchInfo
+    provenance: dict[str, Any]
+    notes: list[str] = Field(default_factory=list)

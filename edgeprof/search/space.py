@@ -1,0 +1,93 @@
+"""The search space: (model, quant) pairs × power modes × budgets × samples.
+
+Model and quant are one axis of *pairs* because the accuracy data and the profile need not
+cover every product; budgets and samples not available for a pair are masked out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edgeprof.catalog import resolve_model
+from edgeprof.errors import EdgeprofError, UserInputError
+from edgeprof.search.protocols import AccuracyModel
+
+DEFAULT_BUDGETS = [128, 256, 512, 1024, 2048, 4096]
+
+
+def canonical(name: str) -> str:
+    try:
+        return resolve_model(name).name
+    except EdgeprofError:
+        return name.strip()
+
+
+@dataclass
+class Space:
+    pairs: list[tuple[str, str]]
+    power_modes: list[str | None]
+    budgets: list[int]
+    samples: list[int]
+    valid: np.ndarray  # bool (K, B, N): budget and sample count available for the pair
+    dropped: dict[str, str] = field(default_factory=dict)  # "model/quant" -> why
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return len(self.pairs), len(self.power_modes), len(self.budgets), len(self.samples)
+
+    @property
+    def size(self) -> int:
+        """Configurations in the space (valid ones, all power modes)."""
+        return int(self.valid.sum()) * len(self.power_modes)
+
+    def axes(self) -> dict[str, list]:
+        return {"pairs": [f"{m}/{q}" for m, q in self.pairs], "power_modes": self.power_modes,
+                "budgets": self.budgets, "samples": self.samples}
+
+
+def build_space(accuracy: AccuracyModel, *, power_modes: list[str | None],
+                models: list[str] | None = None, quants: list[str] | None = None,
+                budgets: list[int] | None = None, max_samples: int | None = None,
+                samples: list[int] | None = None) -> Space:
+    """The space the accuracy data covers, restricted by the user's flags."""
+    pairs = accuracy.pairs()
+    if models:
+        want = {canonical(m) for m in models}
+        pairs = [(m, q) for m, q in pairs if canonical(m) in want]
+        missing = want - {canonical(m) for m, _ in pairs}
+        if missing:
+            have = ", ".join(sorted({m for m, _ in accuracy.pairs()}))
+            raise UserInputError(f"No accuracy data for --models {', '.join(sorted(missing))}; "
+                                 f"the data covers {have}.")
+    if quants:
+        wantq = {q.strip().lower() for q in quants}
+        pairs = [(m, q) for m, q in pairs if q in wantq]
+    if not pairs:
+        raise UserInputError("No (model, quant) pair is left after --models/--quants; "
+                             "widen them (see `edgeprof accuracy` for what the data covers).")
+    data_budgets = {p: accuracy.budgets(*p) for p in pairs}
+    if budgets is None:
+        union = sorted({b for bs in data_budgets.values() if bs for b in bs})
+        budgets = union or list(DEFAULT_BUDGETS)
+    max_n = {p: accuracy.max_samples(*p) for p in pairs}
+    if samples is None:
+        top = max(max_n.values())
+        if max_samples is not None:
+            top = min(top, max_samples)
+        samples = list(range(1, top + 1))
+    elif max_samples is not None:
+        samples = [n for n in samples if n <= max_samples]
+    if not samples:
+        raise UserInputError("No sample count is left; raise --max-samples.")
+    valid = np.zeros((len(pairs), len(budgets), len(samples)), dtype=bool)
+    for k, p in enumerate(pairs):
+        ok_b = np.array([data_budgets[p] is None or b in data_budgets[p] for b in budgets])
+        ok_n = np.array([n <= max_n[p] for n in samples])
+        valid[k] = ok_b[:, None] & ok_n[None, :]
+    if not valid.any():
+        raise UserInputError("No budget in --budgets is covered by the accuracy data; use "
+                             "the budgets it has (leave --budgets out).")
+    return Space(pairs=pairs, power_modes=list(power_modes), budgets=list(budgets),
+                 samples=list(samples), valid=valid)
