@@ -1,0 +1,140 @@
+"""Every shipped device profile loads, cites its figures, and passes physical sanity rules."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from edgeprof.catalog.quant import QUANT_FORMATS
+from edgeprof.device import DeviceSpec, list_device_names, load_device_spec
+from edgeprof.device.spec import profiles_dir
+
+NAMES = list_device_names()
+REQUIRED = {
+    "jetson-orin-nano-4gb", "jetson-orin-nano-8gb", "jetson-orin-nx-8gb", "jetson-orin-nx-16gb",
+    "jetson-agx-orin-32gb", "jetson-agx-orin-64gb", "jetson-agx-thor",
+    "rtx-4060", "rtx-4090", "rtx-a6000", "l4",
+}
+
+
+def _cc(spec: DeviceSpec) -> float:
+    assert spec.compute_capability, f"{spec.name}: compute_capability missing"
+    return float(spec.compute_capability)
+
+
+def test_required_profiles_are_shipped() -> None:
+    assert set(NAMES) >= REQUIRED, f"missing: {sorted(REQUIRED - set(NAMES))}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_profile_loads_and_names_itself(name: str) -> None:
+    data = yaml.safe_load((profiles_dir() / f"{name}.yaml").read_text())
+    assert data["kind"] == "profile" and data["schema_version"] == 1
+    spec = load_device_spec(name)
+    assert spec.name == name
+    assert spec.label == "spec"
+    assert spec.kind in ("jetson", "gpu")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_figure_has_a_source(name: str) -> None:
+    spec = load_device_spec(name)
+    src = spec.sources
+    for key in ("memory_bytes", "memory_bandwidth_gbs", "compute_capability", "tdp_w"):
+        assert src.get(key, "").strip(), f"{name}: no source for {key}"
+    for dtype in spec.peak_tflops:
+        assert (src.get(f"peak_tflops.{dtype}") or src.get("peak_tflops", "")).strip(), (
+            f"{name}: no source for peak_tflops.{dtype}"
+        )
+    if spec.power_modes:
+        for mode in spec.power_modes:
+            assert mode.source or src.get("power_modes", "").strip(), (
+                f"{name}: no source for power mode {mode.name}"
+            )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_compute_sanity(name: str) -> None:
+    spec = load_device_spec(name)
+    peaks = spec.peak_tflops
+    assert {"fp32", "fp16", "int8"} <= set(peaks), f"{name}: needs fp32, fp16, int8 peaks"
+    assert all(v > 0 for v in peaks.values())
+    assert peaks["fp16"] >= peaks["fp32"], f"{name}: fp16 < fp32"
+    assert peaks.get("bf16", peaks["fp16"]) == pytest.approx(peaks["fp16"], rel=0.01)
+    if _cc(spec) >= 7.0:  # tensor cores
+        assert peaks["int8"] >= peaks["fp16"], f"{name}: int8 < fp16 on a tensor-core part"
+    has_fp8 = _cc(spec) >= 8.9
+    assert ("fp8" in peaks) == has_fp8, f"{name}: fp8 peak iff compute capability >= 8.9"
+    assert ("fp8" in spec.native_quants) == has_fp8, f"{name}: native fp8 iff CC >= 8.9"
+    if has_fp8:
+        assert peaks["fp8"] >= peaks["fp16"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_memory_and_quants(name: str) -> None:
+    spec = load_device_spec(name)
+    assert spec.memory_bytes >= 2**32
+    assert 20 < spec.memory_bandwidth_gbs < 5000
+    assert set(spec.native_quants) <= set(QUANT_FORMATS), f"{name}: unknown native quant"
+    assert {"fp32", "fp16"} <= set(spec.native_quants)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n.startswith("jetson-")])
+def test_jetson_power_modes(name: str) -> None:
+    spec = load_device_spec(name)
+    assert spec.kind == "jetson"
+    assert spec.power_modes, f"{name}: a Jetson profile needs power modes"
+    assert spec.default_power_mode and spec.power_mode(spec.default_power_mode) is not None
+    names = [m.name.lower() for m in spec.power_modes]
+    assert len(names) == len(set(names)), f"{name}: duplicate mode names"
+    top = spec.power_mode(spec.default_power_mode)
+    assert top is not None and top.gpu_tflops_scale == 1.0
+    for mode in spec.power_modes:
+        assert mode.id is not None and mode.id >= 0
+        if mode.gpu_tflops_scale is not None:
+            assert 0 < mode.gpu_tflops_scale <= 1.0
+        if mode.memory_bandwidth_gbs is not None:
+            assert mode.memory_bandwidth_gbs <= spec.memory_bandwidth_gbs
+        if mode.emc_max_freq_mhz and mode.emc_max_freq_mhz < 3000:
+            assert mode.memory_bandwidth_gbs is not None, f"{name} {mode.name}: EMC capped"
+        if mode.power_cap_w is not None and spec.tdp_w is not None:
+            assert mode.power_cap_w <= spec.tdp_w
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n.startswith("jetson-")])
+def test_tflops_scale_matches_clock_and_tpcs(name: str) -> None:
+    """gpu_tflops_scale = (enabled TPCs / top TPCs) x (GPU clock / top clock) where both known."""
+    spec = load_device_spec(name)
+    top = spec.power_mode(spec.default_power_mode)
+    assert top is not None
+    top_tpcs = getattr(top, "gpu_tpcs", None)
+    for mode in spec.power_modes:
+        if mode.gpu_tflops_scale is None or mode.gpu_max_freq_mhz is None:
+            continue
+        assert top.gpu_max_freq_mhz
+        tpcs = getattr(mode, "gpu_tpcs", None)
+        tpc_ratio = tpcs / top_tpcs if tpcs and top_tpcs else 1.0
+        expected = tpc_ratio * mode.gpu_max_freq_mhz / top.gpu_max_freq_mhz
+        assert mode.gpu_tflops_scale == pytest.approx(expected, abs=2e-3), (name, mode.name)
+
+
+def test_desktop_profiles_have_no_power_modes() -> None:
+    for name in NAMES:
+        spec = load_device_spec(name)
+        if spec.kind == "gpu":
+            assert not spec.power_modes and spec.default_power_mode is None
+
+
+def test_super_modes_need_jetpack_62() -> None:
+    for name in ("jetson-orin-nano-8gb", "jetson-orin-nano-4gb", "jetson-orin-nx-8gb",
+                 "jetson-orin-nx-16gb"):
+        mode = load_device_spec(name).power_mode("MAXN_SUPER")
+        assert mode is not None and getattr(mode, "jetpack", None) == ">=6.2"
+    nano = load_device_spec("jetson-orin-nano-8gb")
+    assert nano.peak_tflops["int8"] * 2 == pytest.approx(67, abs=0.5)  # NVIDIA: 67 sparse TOPS
+
+
+def test_thor_is_blackwell_with_fp8_and_fp4() -> None:
+    thor = load_device_spec("jetson-agx-thor")
+    assert thor.memory_bytes == 128 * 2**30 and thor.memory_bandwidth_gbs == 273
+    assert "fp8" in thor.native_quants and thor.peak_tflops["fp4"] > thor.peak_tflops["fp8"]
