@@ -33,6 +33,15 @@ app = typer.Typer(
 # Command modules, each with ``register(app)``. Add yours here.
 COMMAND_MODULES: list[str] = [
     "edgeprof.cli.models",
+    "edgeprof.cli.telemetry",
+    "edgeprof.cli.accuracy",
+    "edgeprof.cli.recommend",
+    "edgeprof.cli.export",
+    "edgeprof.cli.fit",
+    "edgeprof.cli.predict",
+    "edgeprof.cli.importer",
+    "edgeprof.cli.sweep",
+    "edgeprof.cli.devices",
 ]
 
 
