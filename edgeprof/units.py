@@ -97,7 +97,7 @@ def parse_int_axis(text: str | int | list[int], name: str, minimum: int = 1) -> 
                         v *= 2
                 elif ":" in part:
                     bits = [int(p) for p in part.split(":")]
-                    lo, hi, step = (bits + [1])[:3] if len(bits) == 2 else bits
+                    lo, hi, step = [*bits, 1][:3] if len(bits) == 2 else bits
                     if step <= 0:
                         raise ValueError
                     values.extend(range(lo, hi + 1, step))

@@ -87,7 +87,7 @@ class ArchSpec(BaseModel):
         dense = q.dense_dtype_bytes
         quantized = self.linear_params * q.weight_bytes_per_param
         rest = (self.norm_params + self.embedding_params + self.lm_head_params) * dense
-        return int(round(quantized + rest))
+        return round(quantized + rest)
 
     def decode_stream_bytes(self, quant: str | QuantFormat) -> int:
         """Weight bytes one decode step must read: every projection and the LM head.
@@ -98,8 +98,8 @@ class ArchSpec(BaseModel):
         q = get_quant(quant) if isinstance(quant, str) else quant
         dense = q.dense_dtype_bytes
         head = self.vocab * self.hidden * dense
-        return int(round(self.linear_params * q.weight_bytes_per_param + head
-                         + self.norm_params * dense))
+        return round(self.linear_params * q.weight_bytes_per_param + head
+                     + self.norm_params * dense)
 
     def kv_bytes_per_token(self, dtype_bytes: int = 2) -> int:
         """KV-cache bytes per token of context per sequence (keys and values, all layers)."""

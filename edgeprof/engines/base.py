@@ -101,6 +101,7 @@ class Engine(ABC):
 
     def unload(self) -> None:
         """Release the model (hook; does nothing by default)."""
+        return None
 
     def loaded_weight_bytes(self) -> int | None:
         """Bytes of the weights as loaded (after quantization), if the engine can tell."""

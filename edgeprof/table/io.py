@@ -76,7 +76,7 @@ def _coerce_csv(raw: dict[str, str]) -> dict[str, Any]:
         key = key.strip()
         value = value.strip() if isinstance(value, str) else value
         if value in ("", None, "None", "nan", "NaN", "null"):
-            out[key] = None if key not in ("error",) else None
+            out[key] = None
             continue
         if key in _NUMERIC_INT:
             out[key] = int(float(value))
