@@ -84,6 +84,9 @@ class AccuracyData:
     def _budgets(self, model: str, quant: str) -> list[int] | None:
         return None
 
+    def _cells(self, model: str, quant: str) -> set[tuple[int, int]] | None:
+        return None
+
     def _distribution(self, model: str, quant: str, samples: int) -> tuple[np.ndarray,
                                                                             np.ndarray]:
         raise NotImplementedError
@@ -136,6 +139,12 @@ class AccuracyData:
     def max_samples(self, model: str, quant: str) -> int:
         m, q, _ = self._resolve(model, quant)
         return self._max_samples(m, q)
+
+    def cells(self, model: str, quant: str) -> set[tuple[int, int]] | None:
+        """(budget, samples) the data answers for majority vote: a table's own rows;
+        None for traces (any budget, any N up to ``max_samples``)."""
+        m, q, _ = self._resolve(model, quant)
+        return self._cells(m, q)
 
     def accuracy(self, model: str, quant: str, budget: int, samples: int,
                  semantics: str = "truncate-wrong", *, method: str = "majority",
@@ -316,6 +325,10 @@ class TableAccuracy(AccuracyData):
 
     def _max_samples(self, model: str, quant: str) -> int:
         return max(r.samples for r in self.rows[(model, quant)])
+
+    def _cells(self, model: str, quant: str) -> set[tuple[int, int]] | None:
+        return {(r.budget, r.samples) for r in self.rows[(model, quant)]
+                if r.budget is not None and (r.method == "majority" or r.samples == 1)}
 
     def _estimate(self, model: str, quant: str, budget: int, samples: int, semantics: str,
                   method: str, level: float) -> Estimate:

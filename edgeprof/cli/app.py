@@ -18,6 +18,27 @@ import typer
 
 from edgeprof.errors import EdgeprofError
 
+
+def _click_classes(name: str) -> tuple[type[BaseException], ...]:
+    """``click.exceptions.<name>`` and, for typer ≥ 0.2x (which vendors click as
+    ``typer._click``), typer's own class of that name: both must be caught."""
+    classes: list[type[BaseException]] = [getattr(click.exceptions, name)]
+    try:
+        vendored = importlib.import_module("typer._click.exceptions")
+    except ImportError:
+        vendored = None
+    for mod in (vendored, typer):
+        cls = getattr(mod, name, None) if mod is not None else None
+        if isinstance(cls, type) and cls not in classes:
+            classes.append(cls)
+    return tuple(classes)
+
+
+_EXIT = _click_classes("Exit")
+_ABORT = _click_classes("Abort")
+_CLICK_ERROR = _click_classes("ClickException")
+_USAGE_ERROR = _click_classes("UsageError")
+
 app = typer.Typer(
     name="edgeprof",
     help=(
@@ -72,14 +93,14 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"Error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except _EXIT as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except _ABORT:
         print("Aborted.", file=sys.stderr)
         return 130
-    except click.ClickException as exc:
-        exc.show()
-        return 2 if isinstance(exc, click.UsageError) else exc.exit_code
+    except _CLICK_ERROR as exc:
+        exc.show()  # type: ignore[attr-defined]
+        return 2 if isinstance(exc, _USAGE_ERROR) else int(getattr(exc, "exit_code", 1))
     except KeyboardInterrupt:
         print("Interrupted; finished measurements are kept.", file=sys.stderr)
         return 130

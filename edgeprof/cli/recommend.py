@@ -21,6 +21,14 @@ from edgeprof.units import (
 )
 
 
+#: Accuracy used when ``--accuracy`` is left out: the shipped published table (imported
+#: figures, provenance ``imported``), on its MATH-500 rows unless ``--benchmark`` says otherwise.
+DEFAULT_ACCURACY = "published-table"
+DEFAULT_BENCHMARK = "MATH-500"
+#: Prompt length assumed when the accuracy data has none and ``--input-tokens`` is left out.
+DEFAULT_INPUT_TOKENS = 512
+
+
 def load_profile(name_or_path: str) -> Any:
     """The fit room's Profile (a shipped device name gives a spec-only profile)."""
     try:
@@ -98,12 +106,14 @@ def recommend(
     profile: str = typer.Option(None, "--profile", "-p",
                                 help="Fitted profile (.yaml/.json) or a shipped device name."),
     device: str = typer.Option(None, "--device", help="Alias of --profile for a device name."),
-    accuracy: str = typer.Option(..., "--accuracy", "-a",
+    accuracy: str = typer.Option(None, "--accuracy", "-a",
                                  help="Accuracy data: traces .jsonl, lm-eval samples, table "
-                                      ".csv, or synthetic-traces / published-table."),
+                                      ".csv, or synthetic-traces / published-table (default: "
+                                      "published-table, MATH-500 rows)."),
     budget: str = typer.Option(..., "--budget", help="Latency SLO, e.g. 2s or 1500ms."),
     input_tokens: int = typer.Option(None, "--input-tokens",
-                                     help="Prompt tokens (default: from the traces)."),
+                                     help="Prompt tokens (default: from the traces, else "
+                                          f"{DEFAULT_INPUT_TOKENS})."),
     percentile: float = typer.Option(95.0, "--percentile", help="SLO percentile (0-100]."),
     energy_budget: str = typer.Option(None, "--energy-budget", help="Joules per request, "
                                       "e.g. 40J."),
@@ -146,13 +156,26 @@ def recommend(
     slo = parse_duration(budget)
     energy = parse_energy(energy_budget) if energy_budget else None
     prof = load_profile(target)
+    notes: list[str] = []
+    if accuracy is None:
+        accuracy = DEFAULT_ACCURACY
+        notes.append(f"no --accuracy given: using the shipped {DEFAULT_ACCURACY} (published "
+                     "figures, provenance imported; only the budgets the papers used); pass "
+                     "your own traces to search shorter budgets")
+    if accuracy == DEFAULT_ACCURACY and benchmark is None:
+        benchmark = DEFAULT_BENCHMARK
+        notes.append(f"{DEFAULT_ACCURACY}: benchmark {DEFAULT_BENCHMARK} (choose with "
+                     "--benchmark)")
     data = load_accuracy(accuracy, benchmark=benchmark)
     limit = parse_size(memory_limit) if memory_limit else prof.device.memory_bytes
     if input_tokens is None:
         input_tokens = data.default_input_tokens()
         if input_tokens is None:
-            raise UserInputError("The accuracy data has no prompt lengths; pass --input-tokens "
-                                 "(e.g. --input-tokens 512).")
+            input_tokens = DEFAULT_INPUT_TOKENS
+            notes.append(f"the accuracy data has no prompt lengths: assuming "
+                         f"--input-tokens {DEFAULT_INPUT_TOKENS}")
+    for note in notes:
+        err.print(f"Note: {note}.")
     modes: list[str | None] | None = None
     if power_modes:
         modes = [prof.device.power_mode(m).name for m in parse_str_list(power_modes,
@@ -166,6 +189,9 @@ def recommend(
         budgets=parse_int_axis(budgets, "budgets") if budgets else None,
         max_samples=max_samples, power_modes=modes, trials=trials, seed=seed,
         sampler=sampler, storage=storage, study_name=study_name)
+    rec.notes.extend(notes)
+    rec.provenance["accuracy_kind"] = getattr(data, "kind", None)
+    rec.provenance["accuracy_benchmark"] = benchmark
     if out_path:
         out_path.write_text(rec.model_dump_json(indent=2) + "\n")
         err.print(f"Wrote {out_path} (feed it to `edgeprof export`).")
@@ -178,6 +204,11 @@ def recommend(
         _print_human(rec)
     if not rec.feasible:
         f = rec.fastest
+        top = max(rec.problem["axes"]["budgets"])
+        hint = (f", or give --accuracy data with budgets below {top} tokens"
+                if f and f.budget == min(rec.problem["axes"]["budgets"]) and
+                f.latency_pct.value > slo and len(rec.problem["axes"]["budgets"]) == 1
+                else "")
         fastest = (f"the fastest is {f.model} {f.quant} budget {f.budget} N={f.samples}"
                    f"{' ' + f.power_mode if f.power_mode else ''} at "
                    f"{f.latency_pct.value:.2f} s ({rec.problem['percentile']:g}th pct)"
@@ -185,7 +216,8 @@ def recommend(
         raise InfeasibleError(f"No configuration meets the constraints (SLO "
                               f"{slo:g} s, memory {format_bytes(limit)}"
                               f"{f', energy {energy:g} J' if energy else ''}); {fastest}; "
-                              f"relax --budget or --memory-limit/--energy-budget.")
+                              f"relax --budget or --memory-limit/--energy-budget"
+                              f"{hint}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,10 @@
-"""One PNG per model: measured points, fitted curves with intervals, and residuals."""
+"""One figure per fitted model: measured points, fitted curves with intervals, residuals."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -10,17 +12,38 @@ from edgeprof.catalog import resolve_model
 from edgeprof.fit.profile import Profile
 from edgeprof.table import Measurement
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 def plot_profile(profile: Profile, rows: list[Measurement], folder: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """Write one PNG per fit entry into ``folder``; returns the paths."""
     import matplotlib.pyplot as plt
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for entry in profile.fits:
+    for entry, fig in profile_figures(profile, rows):
+        mode = entry.get("power_mode") or "default"
+        path = folder / f"{entry['model']}_{entry['quant']}_{entry['engine']}_{mode}.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def profile_figures(profile: Profile, rows: list[Measurement],
+                    entries: list[dict[str, Any]] | None = None,
+                    ) -> Iterator[tuple[dict[str, Any], Figure]]:
+    """Per fit entry (all of the profile's, or ``entries``), a 2 × 2 figure: prefill and
+    decode (batch 1) with fits, 90 % intervals and residuals. The caller saves and closes
+    each figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for entry in profile.fits if entries is None else entries:
         m, q, mode = entry["model"], entry["quant"], entry.get("power_mode")
         mine = [r for r in rows if r.status == "ok" and resolve_model(r.model).name == m
                 and r.quant == q and r.power_mode == mode and r.batch == 1]
@@ -70,8 +93,4 @@ def plot_profile(profile: Profile, rows: list[Measurement], folder: Path) -> lis
             ax[1, 1].axhline(0, color="k", lw=0.5)
             ax[1, 1].set(xlabel="output tokens", ylabel="residual (%)", ylim=(-5, 5))
         fig.tight_layout()
-        path = folder / f"{m}_{q}_{entry['engine']}_{mode or 'default'}.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        written.append(path)
-    return written
+        yield entry, fig

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edgeprof.search.report import Candidate, Recommendation
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _label(c: Candidate) -> str:
@@ -14,6 +18,18 @@ def _label(c: Candidate) -> str:
 
 def plot_pareto(rec: Recommendation, path: str | Path) -> Path:
     """Write a two-panel PNG; returns its path."""
+    import matplotlib.pyplot as plt
+
+    fig = pareto_figure(rec)
+    out = Path(path)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+def pareto_figure(rec: Recommendation) -> Figure:
+    """Accuracy against latency (SLO line) and, with a power model, against energy; the
+    winner is a star. The caller saves and closes the figure."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -61,7 +77,4 @@ def plot_pareto(rec: Recommendation, path: str | Path) -> Path:
     fig.suptitle(f"edgeprof recommend — {pr['device']}, input {pr['input_tokens']} tokens "
                  f"(all values predicted; see provenance in the JSON)", fontsize=11)
     fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return fig

@@ -59,3 +59,6 @@ class AccuracyModel(Protocol):
                         q: float) -> float: ...
 
     def default_input_tokens(self, model: str | None = None) -> int | None: ...
+
+    # Optional: ``cells(model, quant) -> set[(budget, samples)] | None`` — the (budget, N)
+    # a table answers; absent or None means any budget in ``budgets`` and any N ≤ max.

@@ -72,11 +72,17 @@ def build_space(accuracy: AccuracyModel, *, power_modes: list[str | None],
         union = sorted({b for bs in data_budgets.values() if bs for b in bs})
         budgets = union or list(DEFAULT_BUDGETS)
     max_n = {p: accuracy.max_samples(*p) for p in pairs}
+    # A table answers only its own (budget, N) cells; traces answer any N ≤ max_samples.
+    cells_of = getattr(accuracy, "cells", None)
+    cells = {p: (cells_of(*p) if cells_of is not None else None) for p in pairs}
     if samples is None:
         top = max(max_n.values())
         if max_samples is not None:
             top = min(top, max_samples)
-        samples = list(range(1, top + 1))
+        if all(c is not None for c in cells.values()):
+            samples = sorted({n for c in cells.values() if c for _, n in c if n <= top})
+        else:
+            samples = list(range(1, top + 1))
     elif max_samples is not None:
         samples = [n for n in samples if n <= max_samples]
     if not samples:
@@ -86,6 +92,9 @@ def build_space(accuracy: AccuracyModel, *, power_modes: list[str | None],
         ok_b = np.array([data_budgets[p] is None or b in data_budgets[p] for b in budgets])
         ok_n = np.array([n <= max_n[p] for n in samples])
         valid[k] = ok_b[:, None] & ok_n[None, :]
+        if cells[p] is not None:
+            valid[k] &= np.array([[(b, n) in cells[p] for n in samples] for b in budgets],
+                                 dtype=bool).reshape(valid[k].shape)
     if not valid.any():
         raise UserInputError("No budget in --budgets is covered by the accuracy data; use "
                              "the budgets it has (leave --budgets out).")

@@ -31,6 +31,7 @@ from edgeprof.sweep.spec import SweepSpec
 from edgeprof.sweep.store import SweepStore
 from edgeprof.table import Measurement, QuantImpl, RunConditions, Status
 from edgeprof.telemetry import PowerSampler
+from edgeprof.telemetry.trace import PowerTraceWriter, trace_writer
 
 
 class Progress(Protocol):
@@ -110,6 +111,7 @@ class SweepRunner:
     progress: Progress = field(default_factory=NullProgress)
     sleep: Callable[[float], None] = time.sleep
     _started: str = field(default_factory=now_iso, init=False)
+    _trace: PowerTraceWriter | None = field(default=None, init=False)
 
     def conditions(self, idle_w: float | None, warmups: int, old: dict | None) -> RunConditions:
         versions = {"edgeprof": __version__, "python": platform.python_version(),
@@ -147,10 +149,14 @@ class SweepRunner:
         skipped = sum(k in done for k in keys)
         result = SweepResult(self.store.folder, self.device_name, len(keys), skipped)
         self.sampler.start()
+        self._trace = trace_writer(self.store.folder, self.sampler, self._started)
         try:
             idle_w = None
             if self.sampler.available and self.idle_s > 0:
+                t_idle = time.perf_counter_ns()
                 idle_w = self.sampler.idle_baseline(self.idle_s).avg_power_w
+                if self._trace is not None:
+                    self._trace.idle(t_idle, time.perf_counter_ns())
             ctx = RowContext(self.device_name, self.engine.name, self.sampler.source, idle_w)
             self.store.write_conditions(self.conditions(idle_w, 0, old))
             self.progress.begin(len(keys), skipped)
@@ -241,26 +247,36 @@ class SweepRunner:
                     self.sleep(self.spec.cooldown_s)
             last_shape = p.shape
             self.progress.current(p.label())
-            row = self._measure(p, ctx, support, weight_bytes)
+            row, run = self._measure(p, ctx, support, weight_bytes)
             if row.status == Status.OOM or "timed out" in (row.error or ""):
                 failed_shapes[p.shape] = (Status(row.status), row.error or "")
             self._emit(row, p, result)
+            if run is not None and self._trace is not None:
+                self._trace.point(_point_dict(p), run.t_start_ns, run.t_first_ns, run.t_end_ns)
 
     def _measure(self, p: Point, ctx: RowContext, support: Support,
-                 weight_bytes: int | None) -> Measurement:
+                 weight_bytes: int | None) -> tuple[Measurement, RunResult | None]:
+        """The row, and the run's stamps when it produced timings (for the power trace)."""
         started = now_iso()
         try:
             with time_limit(self.spec.timeout_per_point_s):
                 run: RunResult = self.engine.run(p.input_tokens, p.output_tokens, p.batch)
-            return ok_row(p, ctx, run, support, weight_bytes, self.sampler, started)
+            return ok_row(p, ctx, run, support, weight_bytes, self.sampler, started), run
         except PointTimeout:
             return failed_row(p, ctx, Status.ERROR, f"timed out after "
                               f"{self.spec.timeout_per_point_s:g}s; raise --timeout-per-point",
-                              support.impl, weight_bytes)
+                              support.impl, weight_bytes), None
         except EngineOOM as exc:
-            return failed_row(p, ctx, Status.OOM, str(exc), support.impl, weight_bytes)
+            return failed_row(p, ctx, Status.OOM, str(exc), support.impl, weight_bytes), None
         except Exception as exc:
-            return failed_row(p, ctx, Status.ERROR, _describe(exc), support.impl, weight_bytes)
+            return (failed_row(p, ctx, Status.ERROR, _describe(exc), support.impl, weight_bytes),
+                    None)
+
+
+def _point_dict(p: Point) -> dict[str, Any]:
+    return {"model": p.model, "quant": p.quant, "input_tokens": p.input_tokens,
+            "output_tokens": p.output_tokens, "batch": p.batch, "repeat": p.repeat,
+            "power_mode": p.power_mode}
 
 
 def _describe(exc: BaseException) -> str:
