@@ -63,6 +63,8 @@ def predict(
 
       edgeprof predict --profile my.yaml --points points.csv --json
     """
+    if profile and device and profile != device:
+        raise UserInputError("Give --profile or --device, not both.")
     source = profile or device
     if source is None:
         raise UserInputError("Pass --profile FILE or --device NAME.")

@@ -20,7 +20,6 @@ from edgeprof.units import (
     parse_str_list,
 )
 
-
 #: Accuracy used when ``--accuracy`` is left out: the shipped published table (imported
 #: figures, provenance ``imported``), on its MATH-500 rows unless ``--benchmark`` says otherwise.
 DEFAULT_ACCURACY = "published-table"
@@ -202,6 +201,9 @@ def recommend(
         print_json(rec.model_dump(mode="json"))
     else:
         _print_human(rec)
+    if rec.winner is not None and rec.winner.accuracy.value <= 0.0:
+        err.print("Warning: the best configuration that meets the constraints has predicted "
+                  "accuracy 0 — in practice nothing useful fits; relax --budget.")
     if not rec.feasible:
         f = rec.fastest
         top = max(rec.problem["axes"]["budgets"])

@@ -1,0 +1,129 @@
+"""``recommend`` / ``predict --device NAME`` on every shipped Jetson profile, no measurements.
+
+Issue 8's check: each shipped Jetson profile gives an answer at a 2 s SLO, or a clear
+"nothing fits" (exit 4 naming the fastest configuration), never a traceback; predictions for
+pairs the profile never measured are labeled ``predicted:spec-derived``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from edgeprof.catalog import resolve_model
+from edgeprof.device.spec import profiles_dir
+from edgeprof.fit import Profile
+
+JETSONS = sorted(p.stem for p in profiles_dir().glob("jetson-*.yaml"))
+SPEC = "predicted:spec-derived"
+
+
+def test_every_jetson_profile_is_covered() -> None:
+    assert {"jetson-orin-nano-4gb", "jetson-orin-nano-8gb", "jetson-orin-nx-8gb",
+            "jetson-orin-nx-16gb", "jetson-agx-orin-32gb", "jetson-agx-orin-64gb",
+            "jetson-agx-thor"} <= set(JETSONS)
+
+
+def _expected_provenance(device: str, model: str, quant: str, batch: int) -> set[str]:
+    fitted = set(Profile.load(device).fitted_pairs())
+    if (resolve_model(model).name, quant) in fitted and batch == 1:
+        return {"predicted:measured-fit"}
+    return {SPEC}
+
+
+def _check(device: str, code: int, stdout: str, stderr: str) -> dict:
+    assert "Traceback" not in stderr
+    assert code in (0, 4), stderr
+    rec = json.loads(stdout)
+    if code == 4:
+        assert not rec["feasible"] and rec["winner"] is None
+        last = stderr.strip().splitlines()[-1]
+        assert last.startswith("Error: No configuration meets the constraints"), last
+        assert "the fastest is" in last and " s (95th pct)" in last
+        cfg = rec["fastest"]
+    else:
+        assert rec["feasible"]
+        cfg = rec["winner"]
+    assert cfg is not None
+    assert cfg["latency_pct"]["provenance"] in _expected_provenance(
+        device, cfg["model"], cfg["quant"], cfg["samples"])
+    assert cfg["latency_pct"]["lo"] <= cfg["latency_pct"]["value"] <= cfg["latency_pct"]["hi"]
+    return rec
+
+
+@pytest.mark.parametrize("device", JETSONS)
+def test_recommend_device_default_accuracy(device: str, run_cli) -> None:
+    """No --accuracy: the shipped published table, labeled imported (or prior for a quant)."""
+    code, stdout, stderr = run_cli("recommend", "--device", device, "--budget", "2s",
+                                   "--json", "--trials", "10")
+    rec = _check(device, code, stdout, stderr)
+    cfg = rec["winner"] or rec["fastest"]
+    assert cfg["accuracy"]["provenance"] in ("imported", "prior")
+    assert any("published-table" in n for n in rec["notes"])
+    assert rec["provenance"]["accuracy_benchmark"] == "MATH-500"
+    assert rec["problem"]["input_tokens"] == 512
+    if not Profile.load(device).fits:
+        assert {p["provenance"] for p in (cfg["latency_pct"], cfg["ttft"],
+                                          cfg["memory_bytes"])} == {SPEC}
+
+
+@pytest.mark.parametrize("device", JETSONS)
+def test_recommend_device_synthetic_traces(device: str, run_cli) -> None:
+    code, stdout, stderr = run_cli(
+        "recommend", "--device", device, "--budget", "2s", "--accuracy", "synthetic-traces",
+        "--budgets", "128,256,512", "--max-samples", "4", "--trials", "8", "--json")
+    rec = _check(device, code, stdout, stderr)
+    cfg = rec["winner"] or rec["fastest"]
+    assert cfg["accuracy"]["provenance"] in ("synthetic", "prior")
+
+
+def test_impossible_slo_is_one_line_nothing_fits(run_cli) -> None:
+    code, _, stderr = run_cli(
+        "recommend", "--device", "jetson-orin-nano-4gb", "--budget", "10ms",
+        "--accuracy", "synthetic-traces", "--budgets", "128,256", "--max-samples", "2",
+        "--trials", "4")
+    assert code == 4
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1].startswith("Error: No configuration meets")
+
+
+def test_published_table_uses_only_its_own_sample_counts(run_cli) -> None:
+    """AIME 2024 has N = 1 and 64 only; the search must not ask for N = 2..63."""
+    code, stdout, stderr = run_cli(
+        "recommend", "--device", "jetson-agx-thor", "--budget", "2s", "--accuracy",
+        "published-table", "--benchmark", "AIME 2024", "--trials", "5", "--json")
+    assert code == 4, stderr
+    assert json.loads(stdout)["problem"]["axes"]["samples"] == [1, 64]
+
+
+@pytest.mark.parametrize("device", JETSONS)
+def test_predict_device(device: str, run_cli) -> None:
+    code, stdout, stderr = run_cli(
+        "predict", "--device", device, "--model", "qwen2.5-1.5b", "--quant", "int8",
+        "--input-tokens", "512", "--output-tokens", "256", "--json")
+    assert code == 0, stderr
+    out = json.loads(stdout)
+    for key in ("ttft_s", "decode_s", "e2e_s", "peak_mem_bytes"):
+        est = out[key]
+        assert est["provenance"] == SPEC  # qwen2.5-1.5b is measured on no shipped profile
+        assert 0 < est["lo"] <= est["value"] <= est["hi"]
+    # spec-only: the wide interval (x0.6-1.8); calibrated roofline: x0.75-1.35
+    e2e = out["e2e_s"]
+    width = (e2e["hi"] - e2e["lo"]) / e2e["value"]
+    assert width == pytest.approx(0.6 if Profile.load(device).calibration else 1.2, rel=0.02)
+    assert 0.01 < e2e["value"] < 120
+
+
+def test_predict_device_unsupported_quant_is_one_line(run_cli) -> None:
+    code, _, stderr = run_cli("predict", "--device", "jetson-orin-nano-8gb", "--model",
+                              "qwen2.5-1.5b", "--quant", "fp8", "--input-tokens", "64",
+                              "--output-tokens", "8")
+    assert code == 1 and stderr.startswith("Error:") and "fp8" in stderr
+    assert len(stderr.strip().splitlines()) == 1
+
+
+def test_missing_option_is_a_usage_error_not_a_traceback(run_cli) -> None:
+    code, _, stderr = run_cli("recommend", "--device", "jetson-orin-nano-8gb")
+    assert code == 2
+    assert "Missing option" in stderr and "--budget" in stderr
