@@ -63,6 +63,7 @@ COMMAND_MODULES: list[str] = [
     "edgeprof.cli.importer",
     "edgeprof.cli.sweep",
     "edgeprof.cli.devices",
+    "edgeprof.cli.report",
 ]
 
 

@@ -59,19 +59,32 @@ def profile_figures(profile: Profile, rows: list[Measurement],
                                   label="90 % interval")
             ax[0, 0].plot(grid, g["ttft_s"], label="fit")
             ax[0, 0].plot(i, t, "o", ms=4, label="measured")
-            out = {o["input_tokens"] for o in (entry.get("prefill") or {}).get("outliers", [])}
-            flagged = [k for k, v in enumerate(i) if v in out]
+            flagged = _flagged(pre, (entry.get("prefill") or {}).get("outliers", []))
             if flagged:
-                ax[0, 0].plot(i[flagged], t[flagged], "rx", ms=10, label="flagged outlier")
-                ax[0, 0].set_ylim(0, np.max(np.delete(t, flagged)) * 1.3)
-            ax[0, 0].set(title=f"{m} {q} {mode or ''}: prefill", xlabel="input tokens",
+                top = np.max(np.delete(t, flagged)) * 1.3 if len(flagged) < len(t) else None
+                shown_t = t[flagged] if top is None else np.minimum(t[flagged], 0.97 * top)
+                ax[0, 0].plot(i[flagged], shown_t, "rx", ms=10, label="flagged outlier")
+                if top is not None:
+                    ax[0, 0].set_ylim(0, top)
+                    for x, y in zip(i[flagged], t[flagged], strict=True):
+                        if y > top:  # off the scale: drawn at the top edge, value written
+                            ax[0, 0].annotate(f"{y:.3g} s ↑", (x, 0.97 * top), color="red",
+                                              xytext=(8, -4), textcoords="offset points",
+                                              fontsize=8)
+            ax[0, 0].set(title=f"{m} {q}{f' {mode}' if mode else ''}: prefill",
+                         xlabel="input tokens",
                          ylabel="TTFT (s)")
             ax[0, 0].legend(fontsize=8)
             p = profile.predict_grid(m, q, i, np.ones_like(i), np.ones_like(i), mode)["ttft_s"]
-            ax[1, 0].plot(i, 100 * (p / t - 1), "o", ms=4)
+            res = 100 * (p / t - 1)
+            ax[1, 0].plot(i, res, "o", ms=4)
             ax[1, 0].axhline(0, color="k", lw=0.5)
-            ax[1, 0].set(xlabel="input tokens", ylabel="residual (%)", ylim=(-25, 25))
+            ax[1, 0].set(xlabel="input tokens", ylabel="residual (%)",
+                         ylim=_residual_limits(np.delete(res, flagged), 25))
+        else:
+            _empty(ax[0, 0], ax[1, 0], "no batch-1 rows with a TTFT")
         if dec:
+            residuals = []
             ins = sorted({r.input_tokens for r in dec})
             show = ins[:: max(1, len(ins) // 4)]
             for inp in show:
@@ -86,11 +99,37 @@ def profile_figures(profile: Profile, rows: list[Measurement],
                                       color=line.get_color())
                 ax[0, 1].plot(o, t, "o", ms=3, color=line.get_color())
                 pr = profile.predict_grid(m, q, inp, o, np.ones_like(o), mode)["decode_s"]
-                ax[1, 1].plot(o, 100 * (pr / t - 1), "o", ms=3, color=line.get_color())
+                residuals.append(100 * (pr / t - 1))
+                ax[1, 1].plot(o, residuals[-1], "o", ms=3, color=line.get_color())
             ax[0, 1].set(title="decode (dots measured)", xlabel="output tokens",
                          ylabel="decode time (s)")
             ax[0, 1].legend(fontsize=8)
             ax[1, 1].axhline(0, color="k", lw=0.5)
-            ax[1, 1].set(xlabel="output tokens", ylabel="residual (%)", ylim=(-5, 5))
+            ax[1, 1].set(xlabel="output tokens", ylabel="residual (%)",
+                         ylim=_residual_limits(np.concatenate(residuals), 5))
+        else:
+            _empty(ax[0, 1], ax[1, 1], "no batch-1 rows with more than one output token")
         fig.tight_layout()
         yield entry, fig
+
+
+def _flagged(rows: list[Measurement], outliers: list[dict[str, Any]]) -> list[int]:
+    """Indices of the rows the fit flagged (same shape and the same measured value)."""
+    return [k for k, r in enumerate(rows) if any(
+        r.input_tokens == o.get("input_tokens") and r.output_tokens == o.get("output_tokens",
+                                                                             r.output_tokens)
+        and r.batch == o.get("batch", r.batch)
+        and np.isclose(r.ttft_s or 0.0, o.get("measured", -1.0), rtol=1e-6) for o in outliers)]
+
+
+def _residual_limits(res: np.ndarray, at_least: float) -> tuple[float, float]:
+    """Symmetric limits that show every residual (± ``at_least`` %, at most ± 100 %)."""
+    finite = np.abs(res[np.isfinite(res)])
+    lim = min(100.0, max(at_least, 1.15 * float(finite.max()) if finite.size else 0.0))
+    return -lim, lim
+
+
+def _empty(top: Any, bottom: Any, why: str) -> None:
+    top.text(0.5, 0.5, why, ha="center", va="center", transform=top.transAxes, color="0.4")
+    top.set(xticks=[], yticks=[])
+    bottom.set_axis_off()

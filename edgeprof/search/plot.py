@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edgeprof.search.report import Candidate, Recommendation
+from edgeprof.search.report import Candidate, ConfigOut, Recommendation
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def _label(c: Candidate) -> str:
+def _label(c: Candidate | ConfigOut) -> str:
     mode = f" {c.power_mode}" if c.power_mode else ""
     return f"{c.model} {c.quant} B{c.budget} N{c.samples}{mode}"
 
@@ -22,14 +23,35 @@ def plot_pareto(rec: Recommendation, path: str | Path) -> Path:
 
     fig = pareto_figure(rec)
     out = Path(path)
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return out
 
 
-def pareto_figure(rec: Recommendation) -> Figure:
+def _spread(front: list[Candidate], attr: str, most: int) -> list[Candidate]:
+    """At most ``most`` front points to label, spread along the front in log-x and
+    accuracy so that labels do not sit on top of each other."""
+    if not front:
+        return []
+    xs = [math.log10(max(getattr(p, attr), 1e-12)) for p in front]
+    ys = [p.accuracy for p in front]
+    dx = (max(xs) - min(xs)) or 1.0
+    dy = (max(ys) - min(ys)) or 1.0
+    picked: list[int] = []
+    for k in sorted(range(len(front)), key=lambda k: -ys[k]):  # accurate end first
+        near = any(abs(xs[k] - xs[j]) / dx < 0.12 and abs(ys[k] - ys[j]) / dy < 0.12
+                   for j in picked)
+        if not near:
+            picked.append(k)
+        if len(picked) == most:
+            break
+    return [front[k] for k in sorted(picked)]
+
+
+def pareto_figure(rec: Recommendation, stacked: bool = False) -> Figure:
     """Accuracy against latency (SLO line) and, with a power model, against energy; the
-    winner is a star. The caller saves and closes the figure."""
+    winner is a star. ``stacked`` puts the panels one above the other (for a page). The
+    caller saves and closes the figure."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -37,43 +59,53 @@ def pareto_figure(rec: Recommendation) -> Figure:
 
     pr = rec.problem
     with_energy = bool(rec.pareto_energy)
-    fig, axes = plt.subplots(1, 2 if with_energy else 1, figsize=(15 if with_energy else 9, 6.5),
-                             squeeze=False)
-    panels = [("latency_s", f"predicted e2e latency at p{pr['percentile']:g} (s)",
-               rec.pareto_latency, pr["slo_s"], "SLO (s)")]
+    n = 2 if with_energy else 1
+    shape, size = ((n, 1), (11, 5.8 * n)) if stacked else ((1, n), (7.5 * n, 6.8))
+    fig, axes = plt.subplots(*shape, figsize=size, squeeze=False)
+    panels = [("latency_s", f"predicted e2e latency at p{pr['percentile']:g} (s, log)",
+               rec.pareto_latency, pr["slo_s"], "SLO")]
     if with_energy:
-        panels.append(("energy_j", "predicted energy per request (J, mean output length)",
-                       rec.pareto_energy, pr.get("energy_budget_j"), "energy budget (J)"))
-    for ax, (attr, xlabel, front, limit, limit_name) in zip(axes[0], panels, strict=False):
+        panels.append(("energy_j", "predicted energy per request (J, mean output length, log)",
+                       rec.pareto_energy, pr.get("energy_budget_j"), "energy budget"))
+    for ax, (attr, xlabel, front, limit, limit_name) in zip(axes.flat, panels, strict=False):
         pts = [p for p in rec.points if getattr(p, attr) is not None]
         ax.scatter([getattr(p, attr) for p in pts], [p.accuracy for p in pts], s=9,
-                   color="0.75", label="evaluated configurations", zorder=1)
+                   color="0.78", label="evaluated configurations", zorder=1)
         xs = [getattr(p, attr) for p in front]
         ax.step(xs, [p.accuracy for p in front], where="post", color="tab:blue", lw=1.5,
                 zorder=2)
         ax.scatter(xs, [p.accuracy for p in front], s=28, color="tab:blue", zorder=3,
-                   label="Pareto front")
-        step = max(1, len(front) // 8)
-        for p in front[::step]:
-            ax.annotate(_label(p), (getattr(p, attr), p.accuracy), fontsize=7,
-                        xytext=(4, -10), textcoords="offset points", color="tab:blue",
-                        clip_on=True)
-        ax.margins(x=0.25)
+                   label="Pareto front (labels: model quant, budget B, samples N)")
+        span = [getattr(p, attr) for p in pts] or [1.0]
+        lo_x, hi_x = math.log10(max(min(span), 1e-12)), math.log10(max(max(span), 1e-12))
+        for k, p in enumerate(_spread(front, attr, 7)):
+            x = getattr(p, attr)
+            right = math.log10(max(x, 1e-12)) > lo_x + 0.6 * (hi_x - lo_x)  # label leftwards
+            ax.annotate(_label(p), (x, p.accuracy), fontsize=8,
+                        xytext=(-8 if right else 8, -14 if k % 2 else 6),
+                        textcoords="offset points", ha="right" if right else "left",
+                        color="#143d6b", clip_on=True, zorder=5,
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                              "alpha": 0.8})
+        ax.margins(x=0.08)
         if limit:
-            ax.axvline(limit, color="tab:red", ls="--", lw=1.2, label=f"{limit_name} {limit:g}")
+            unit = "s" if attr == "latency_s" else "J"
+            ax.axvline(limit, color="tab:red", ls="--", lw=1.4,
+                       label=f"{limit_name} {limit:g} {unit}")
         w = rec.winner
         if w is not None:
             wx = w.latency_pct.value if attr == "latency_s" else (
                 w.energy_j.value if w.energy_j else None)
             if wx is not None:
-                ax.scatter([wx], [w.accuracy.value], marker="*", s=260, color="tab:orange",
-                           edgecolor="black", zorder=4,
-                           label=f"winner: {w.model} {w.quant} B{w.budget} N{w.samples}")
+                ax.scatter([wx], [w.accuracy.value], marker="*", s=300, color="tab:orange",
+                           edgecolor="black", zorder=6,
+                           label=f"winner: {_label(w)}")
         ax.set_xscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("predicted accuracy (majority vote)")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=9,
+                  frameon=False)
     fig.suptitle(f"edgeprof recommend — {pr['device']}, input {pr['input_tokens']} tokens "
                  f"(all values predicted; see provenance in the JSON)", fontsize=11)
     fig.tight_layout()

@@ -1,0 +1,111 @@
+"""The recommendation: the Pareto front with the SLO and the winner, the winner's
+predictions with intervals and provenance, and why the runner-ups lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edgeprof.report.figures import to_data_uri
+from edgeprof.report.html import Section, badge, definition_list, esc, image, note, table
+from edgeprof.units import format_bytes
+
+
+def _est(e: Any, unit: str = "", scale: float = 1.0, digits: int = 2) -> str:
+    """``value [lo, hi] unit`` and a provenance badge (HTML)."""
+    if e is None:
+        return esc("n/a (no model)")
+    v, lo, hi = (x * scale for x in (e.value, e.lo, e.hi))
+    return (f"{v:.{digits}f}{esc(unit)} <span class=\"iv\">[{lo:.{digits}f}, "
+            f"{hi:.{digits}f}]</span> {badge(str(e.provenance))}")
+
+
+def _config(c: Any) -> str:
+    mode = f", power mode {c.power_mode}" if c.power_mode else ""
+    return (f"{c.model} {c.quant}, budget {c.budget} tokens, {c.samples} sample"
+            f"{'s' if c.samples != 1 else ''} (majority vote){mode}")
+
+
+def _winner(c: Any, pct: str) -> str:
+    items = [("configuration", esc(_config(c))),
+             ("accuracy", _est(c.accuracy, digits=3)),
+             (f"latency {pct} (the SLO's)", _est(c.latency_pct, " s")),
+             ("latency mean", _est(c.latency_mean, " s")),
+             ("time to first token", _est(c.ttft, " s", digits=3)),
+             ("energy / request", _est(c.energy_j, " J", digits=1)),
+             ("peak memory", _est(c.memory_bytes, " GiB", 1 / 2**30)),
+             ("output tokens", esc(f"{c.output_tokens_pct:.0f} at {pct}, "
+                                   f"{c.output_tokens_mean:.0f} mean (longest of N)"))]
+    return definition_list(items)
+
+
+def _problem(pr: dict[str, Any]) -> str:
+    bits = [f"SLO {pr['slo_s']:g} s at p{pr['percentile']:g}",
+            f"input {pr['input_tokens']} tokens",
+            f"memory ≤ {format_bytes(pr['memory_limit_bytes'])}"]
+    if pr.get("energy_budget_j"):
+        bits.append(f"energy ≤ {pr['energy_budget_j']:g} J")
+    bits.append(f"{pr.get('space_size', '?')} configurations on {pr.get('device', '?')}")
+    return "; ".join(bits)
+
+
+def pareto_section(inp: Any) -> Section:
+    key, title = "recommendation", "Pareto front, SLO and winner"
+    rec = inp.rec
+    if rec is None:
+        return Section(key, title, note(inp.missing.get("rec", "no recommendation")),
+                       {"present": False})
+    from edgeprof.search.plot import pareto_figure
+
+    pr = rec.problem
+    pct = f"p{pr['percentile']:g}"
+    body = f"<p><strong>Problem:</strong> {esc(_problem(pr))}.</p>"
+    if rec.winner is not None:
+        body += "<h3>Winner</h3>" + _winner(rec.winner, pct)
+    else:
+        body += note("No configuration meets the constraints.", "warn")
+        if rec.fastest is not None:
+            body += "<h3>Fastest (infeasible)</h3>" + _winner(rec.fastest, pct)
+    body += image(to_data_uri(pareto_figure(rec, stacked=True)), "Pareto front",
+                  "Every point is predicted: latency and energy from the profile "
+                  "(predicted:measured-fit where a fit exists, else predicted:spec-derived), "
+                  "accuracy from the accuracy data (its provenance is in the winner's row). "
+                  "Grey: evaluated configurations; blue: the Pareto front; red dashed: the "
+                  "SLO; star: the winner. Log x axis.")
+    if rec.runner_ups:
+        rows = [[c.model, c.quant, c.budget, c.samples, c.power_mode or "-",
+                 f"{c.accuracy:.3f}", f"{c.latency_s:.2f}",
+                 "n/a" if c.energy_j is None else f"{c.energy_j:.1f}",
+                 format_bytes(c.memory_bytes), c.verdict] for c in rec.runner_ups]
+        body += "<h3>Runner-ups and why they lost</h3>" + table(
+            ["model", "quant", "budget", "N", "mode", "accuracy", f"{pct} s", "energy J",
+             "memory", "verdict"], rows,
+            numeric=[False, False, True, True, False, True, True, True, True, False],
+            caption="all values predicted (see the winner's provenance)")
+    cc = rec.cross_check
+    check = (f"enumerated all {cc.space_size} configurations; the study "
+             f"{'agrees' if cc.agrees else 'DISAGREES'} with the enumerated optimum "
+             f"(winner from {cc.winner_source})" if cc.enumerated else
+             f"space of {cc.space_size} too large to enumerate; winner from {cc.winner_source}")
+    facts = [("cross-check", esc(check)),
+             ("search", esc(f"{rec.search.sampler} sampler, {rec.search.distinct_groups}/"
+                            f"{rec.search.groups_total} groups, {rec.search.trials_asked} "
+                            f"trials, {rec.search.wall_s:.1f} s"))]
+    facts += [(k, esc(v)) for k, v in rec.provenance.items()]
+    body += "<h3>What it rests on</h3>" + definition_list(facts)
+    if inp.profile is not None and rec.provenance.get("profile_hash") not in (
+            None, inp.profile.hash()):
+        body += note(f"The recommendation was made from another profile (hash "
+                     f"{str(rec.provenance['profile_hash'])[:12]}) than {inp.profile_path} "
+                     f"({inp.profile.hash()[:12]}); rerun edgeprof recommend.", "warn")
+    if rec.notes:
+        items = "".join(f"<li>{esc(n)}</li>" for n in rec.notes)
+        body += (f"<details><summary>{len(rec.notes)} note{'s' * (len(rec.notes) != 1)} from "
+                 f"the search (configurations left out and why)</summary><ul>{items}</ul>"
+                 "</details>")
+    summary = {"present": True, "feasible": rec.feasible,
+               "winner": None if rec.winner is None else {
+                   "model": rec.winner.model, "quant": rec.winner.quant,
+                   "budget": rec.winner.budget, "samples": rec.winner.samples},
+               "pareto_latency": len(rec.pareto_latency), "pareto_energy": len(rec.pareto_energy),
+               "runner_ups": len(rec.runner_ups)}
+    return Section(key, title, body, summary)
