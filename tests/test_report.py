@@ -206,21 +206,22 @@ def test_no_power_source_and_missing_inputs_are_notes(tmp_path: Path, run_cli) -
 
 def test_explicit_inputs_and_nothing_usable(demo: Path, tmp_path: Path, run_cli) -> None:
     out = tmp_path / "x.html"
-    code, stdout, err = run_cli("report", "--profile", str(demo / "profile.yaml"),
-                                "--recommendation", str(demo / "rec.json"), "--out", str(out),
-                                "--json")
+    code, stdout, err = run_cli("report", str(tmp_path), "--profile",
+                                str(demo / "profile.yaml"), "--out", str(out), "--json")
     assert code == 0, err
     summary = json.loads(stdout)
-    assert set(summary["missing"]) == {"sweep"}
+    assert summary["inputs"]["profile"] == str(demo / "profile.yaml")
+    assert set(summary["missing"]) == {"sweep", "rec"}
     assert summary["sections"]["model-errors"]["present"] is True
+    assert summary["sections"]["latency"]["present"] is False
     assert "no sweep found" in out.read_text()
     empty = tmp_path / "empty"
     empty.mkdir()
     code, stdout, err = run_cli("report", str(empty), "--out", str(tmp_path / "e.html"))
     assert code == 2 and stdout == ""
     assert err.startswith("Error: Nothing to report") and err.count("\n") == 1
-    code, _, err = run_cli("report", "--sweep", str(tmp_path / "nope"))
-    assert code == 2 and "--sweep" in err and err.count("\n") == 1
+    code, _, err = run_cli("report", str(demo), "--recommendation", str(tmp_path / "nope"))
+    assert code == 2 and "--recommendation" in err and err.count("\n") == 1
 
 
 def test_refactored_plot_writers_still_write_files(demo: Path, tmp_path: Path) -> None:

@@ -136,9 +136,9 @@ def _multiples_figure(cov: Coverage) -> str:
     cmap = ListedColormap([STATUS_COLORS[k] for k in kinds]).with_extremes(bad=ABSENT)
     panels = [(g, b) for g in sorted(cov.points)
               for b in sorted({s[0] for s in cov.points[g]})][:MAX_PANELS]
-    cols = min(3, len(panels))
+    cols = min(2, len(panels))
     rows_n = (len(panels) + cols - 1) // cols
-    fig, axes = plt.subplots(rows_n, cols, figsize=(5.0 * cols + 2.2, 4.2 * rows_n),
+    fig, axes = plt.subplots(rows_n, cols, figsize=(5.2 * cols + 2.0, 4.0 * rows_n),
                              squeeze=False)
     absent = False
     for ax, (g, b) in zip(axes.flat, panels, strict=False):
@@ -155,7 +155,7 @@ def _multiples_figure(cov: Coverage) -> str:
                                      (ax.yaxis, outs, ax.set_yticks)):
             step = max(1, len(values) // 8)
             setter(range(0, len(values), step), [str(v) for v in values[::step]])
-            axis.set_tick_params(labelsize=9)
+            axis.set_tick_params(labelsize=10)
         ax.set(title=f"{' '.join(x for x in g if x)}, batch {b}", xlabel="input tokens",
                ylabel="output tokens")
     for ax in list(axes.flat)[len(panels):]:
@@ -188,8 +188,9 @@ def coverage_section(inp: ReportInputs) -> Section:
     body_rows.append(["all", "", *([""] if with_mode else []), *totals.values(),
                       n_points - n_missing, n_missing])
     numeric = [False, False, *([False] if with_mode else []), *[True] * (len(STATUSES) + 2)]
+    sources = " ".join(badge(s) for s in sorted({r.source for r in inp.rows}))
     body = raw_note(
-        f"{len(inp.rows)} rows {badge('measured')} from {esc(inp.sweep_path)}: one row per "
+        f"{len(inp.rows)} rows {sources} from {esc(inp.sweep_path)}: one row per "
         "repeat, so a point measured 3 times counts 3 in its status column. "
         "<em>points</em> = distinct shapes with a row; <em>missing</em> = shapes the sweep "
         "spec asks for that have no row yet (rerun the sweep to finish them).")

@@ -46,10 +46,6 @@ def raw_note(html_text: str, kind: str = "info") -> str:
     return f'<p class="note note-{esc(kind)}">{html_text}</p>'
 
 
-def para(text: str) -> str:
-    return f"<p>{esc(text)}</p>"
-
-
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any] | str], *,
           caption: str | None = None, numeric: Sequence[bool] | None = None,
           raw_cols: Sequence[int] = ()) -> str:

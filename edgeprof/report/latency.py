@@ -44,8 +44,9 @@ def latency_section(inp: Any) -> Section:
             f"None of the profile's fits ({len(inp.profile.fits)}) matches an ok batch-1 row "
             f"of the sweep {inp.sweep_path}; fit this sweep with edgeprof fit."),
             {"present": False, "figures": 0})
+    sources = " ".join(badge(s) for s in sorted({r.source for r in inp.rows}))
     body = raw_note(
-        f"Dots: measured rows {badge('measured')} (every repeat, batch 1). Lines: the fitted "
+        f"Dots: measured rows {sources} (every repeat, batch 1). Lines: the fitted "
         f"model {badge('predicted:measured-fit')}; bands: its 90 % interval. Left: time to "
         "first token (prefill) against input tokens; right: decode time against output tokens, "
         "one color per input length. Bottom: residual = predicted ÷ measured − 1; "

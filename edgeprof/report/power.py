@@ -9,6 +9,8 @@ so and names the sources that were tried.
 
 from __future__ import annotations
 
+import itertools
+import math
 import statistics
 from collections import defaultdict
 from typing import Any
@@ -53,17 +55,21 @@ def phase_table(rows: list[Measurement]) -> tuple[str, list[dict[str, Any]]]:
             "sensor": sorted({str(r.power_source) for r in rs})[0],
         })
     with_mode = any(d["power_mode"] for d in data)
+    sensors = sorted({d["sensor"] for d in data})
+    one_sensor = len(sensors) == 1  # then named in the caption, not in a column
     heads = ["model", "quant", *(["mode"] if with_mode else []), "rows", "idle W",
-             "prefill W", "decode W", "whole run W", "energy / run J", "sensor", "data"]
+             "prefill W", "decode W", "whole run W", "energy / run J",
+             *([] if one_sensor else ["sensor"]), "data"]
     body = [[d["model"], d["quant"], *([d["power_mode"] or "-"] if with_mode else []),
              d["rows"], _fmt(d["idle_w"]), _fmt(d["prefill_w"]), _fmt(d["decode_w"]),
-             _fmt(d["run_w"]), _fmt(d["energy_j"], 2), d["sensor"], badge(d["source"])]
-            for d in data]
+             _fmt(d["run_w"]), _fmt(d["energy_j"], 2), *([] if one_sensor else [d["sensor"]]),
+             badge(d["source"])] for d in data]
     k = 2 + with_mode
     numeric = [False] * k + [True] * 6 + [False, False]
+    caption = ("medians over the rows with power (a row is one run; n/a: the phase was not "
+               "measured separately)" + (f"; sensor: {sensors[0]}" if one_sensor else ""))
     return table(heads, body, numeric=numeric, raw_cols=(len(heads) - 1,),
-                 caption="medians over the rows with power (a row is one run; n/a: the "
-                         "phase was not measured separately)"), data
+                 caption=caption), data
 
 
 def _label(point: dict[str, Any]) -> str:
@@ -104,8 +110,8 @@ def trace_figure(trace: list[TraceLine]) -> str:
     t_all = sorted((offsets[ln.session] + t, w, ph) for ln in trace
                    for t, w, ph in zip(ln.t_s, ln.power_w, ln.phase, strict=False))
     scale, unit = (60.0, "min") if t_all and t_all[-1][0] > 600 else (1.0, "s")
-    ax.plot([t / scale for t, _, _ in t_all], [w for _, w, _ in t_all], color="#c9ced4",
-            lw=0.8, zorder=1)
+    xs, ys = _gapped([t for t, _, _ in t_all], [w for _, w, _ in t_all])
+    ax.plot([x / scale for x in xs], ys, color="#c9ced4", lw=0.8, zorder=1)
     for phase in ("idle", "prefill", "decode"):
         pts = [(t / scale, w) for t, w, ph in t_all if ph == phase]
         if pts:
@@ -121,14 +127,28 @@ def trace_figure(trace: list[TraceLine]) -> str:
         t0, t1, t2 = ln.edges_s[:3]
         a.axvspan(0, (t1 - t0) * 1e3, color=PHASE_COLORS["prefill"], alpha=0.18, lw=0,
                   label="prefill")
-        a.axvspan((t1 - t0) * 1e3, (t2 - t0) * 1e3, color=PHASE_COLORS["decode"], alpha=0.12,
+        a.axvspan((t1 - t0) * 1e3, (t2 - t0) * 1e3, color=PHASE_COLORS["decode"], alpha=0.2,
                   lw=0, label="decode")
         a.plot([(t - t0) * 1e3 for t in ln.t_s], ln.power_w, "o-", ms=3, lw=1, color="#1d232a")
         a.set(title=_label(ln.point or {}), xlabel="ms since the run started", ylabel="W")
         a.grid(alpha=0.3)
-        if k == 0:
-            a.legend(loc="lower right", fontsize=9)
     return to_data_uri(fig)
+
+
+def _gapped(ts: list[float], ws: list[float]) -> tuple[list[float], list[float]]:
+    """Break the line (NaN) where no sample was kept for longer than 5 sampling periods, so
+    that a model load between runs is not drawn as a measured straight line."""
+    steps = sorted(b - a for a, b in itertools.pairwise(ts) if b > a)
+    limit = 5 * steps[len(steps) // 2] if steps else math.inf
+    xs: list[float] = []
+    ys: list[float] = []
+    for k, (t, w) in enumerate(zip(ts, ws, strict=True)):
+        if k and t - ts[k - 1] > limit:
+            xs.append(math.nan)
+            ys.append(math.nan)
+        xs.append(t)
+        ys.append(w)
+    return xs, ys
 
 
 def duration_figure(rows: list[Measurement]) -> str:
@@ -188,9 +208,11 @@ def power_section(inp: Any) -> Section:
         n = sum(len(ln.t_s) for ln in inp.trace)
         body += raw_note(
             f"{n} power samples {badge('measured')} from {esc(TRACE_FILE)} "
-            f"({len(inp.trace)} windows). Orange: prefill (start → first token), blue: decode "
-            "(first → last token), grey: idle baseline. Power is the sensor's total as read "
-            "by the sampler; a window shorter than the sensor's update period holds "
+            f"({sum(ln.point is not None for ln in inp.trace)} runs and the idle baseline). "
+            "Orange: prefill (start → first token), blue: decode (first → last token), grey: "
+            "idle baseline and the sample kept on each side of a run. Below: the longest run "
+            "of each model × quant, prefill and decode shaded. Power is the sensor's total as "
+            "read by the sampler; a window shorter than the sensor's update period holds "
             "interpolated values.")
         body += image(trace_figure(inp.trace), "power over time by phase")
     else:

@@ -39,8 +39,8 @@ def _spread(front: list[Candidate], attr: str, most: int) -> list[Candidate]:
     dy = (max(ys) - min(ys)) or 1.0
     picked: list[int] = []
     for k in sorted(range(len(front)), key=lambda k: -ys[k]):  # accurate end first
-        near = any(abs(xs[k] - xs[j]) / dx < 0.12 and abs(ys[k] - ys[j]) / dy < 0.12
-                   for j in picked)
+        near = any(abs(xs[k] - xs[j]) / dx < 0.4 and abs(ys[k] - ys[j]) / dy < 0.08
+                   for j in picked)  # labels are wide: keep them apart vertically
         if not near:
             picked.append(k)
         if len(picked) == most:
@@ -78,11 +78,11 @@ def pareto_figure(rec: Recommendation, stacked: bool = False) -> Figure:
                    label="Pareto front (labels: model quant, budget B, samples N)")
         span = [getattr(p, attr) for p in pts] or [1.0]
         lo_x, hi_x = math.log10(max(min(span), 1e-12)), math.log10(max(max(span), 1e-12))
-        for k, p in enumerate(_spread(front, attr, 7)):
+        for p in _spread(front, attr, 7):
             x = getattr(p, attr)
             right = math.log10(max(x, 1e-12)) > lo_x + 0.6 * (hi_x - lo_x)  # label leftwards
             ax.annotate(_label(p), (x, p.accuracy), fontsize=8,
-                        xytext=(-8 if right else 8, -14 if k % 2 else 6),
+                        xytext=(-8 if right else 8, -12),
                         textcoords="offset points", ha="right" if right else "left",
                         color="#143d6b", clip_on=True, zorder=5,
                         bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
