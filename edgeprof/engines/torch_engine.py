@@ -12,6 +12,7 @@ token greedily, then decodes ``output_tokens - 1`` tokens one step at a time on 
 from __future__ import annotations
 
 import gc
+import inspect
 import itertools
 import platform as _platform
 import re
@@ -159,20 +160,21 @@ class TorchEngine(Engine):
         peak = PeakRSS() if not cuda else None
         with torch.inference_mode(), (peak or _Null()):
             cache = DynamicCache(config=model.config)
+            kv = {_cache_kwarg(model): cache}
             sync()
             t_start = time.perf_counter_ns()
-            out = model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            out = model(input_ids=ids, **kv, use_cache=True, logits_to_keep=1)
             token = out.logits[:, -1, :].argmax(dim=-1, keepdim=True)
             sync()
             stamps.append(time.perf_counter_ns())
             for _ in range(output_tokens - 1):
-                out = model(input_ids=token, past_key_values=cache, use_cache=True)
+                out = model(input_ids=token, **kv, use_cache=True)
                 token = out.logits[:, -1, :].argmax(dim=-1, keepdim=True)
                 sync()
                 stamps.append(time.perf_counter_ns())
             if token.shape != (batch, 1):
                 raise RuntimeError(f"decode produced shape {tuple(token.shape)}")
-            del out, cache
+            del out, cache, kv
         if cuda:
             peak_bytes: int | None = int(torch.cuda.max_memory_allocated(self.device))
             self._peak_method = "torch.cuda.max_memory_allocated"
@@ -257,3 +259,10 @@ class _Null:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def _cache_kwarg(model: nn.Module) -> str:
+    """The forward argument that takes the KV cache: ``cache`` in recent transformers
+    (which deprecates ``past_key_values``), ``past_key_values`` before."""
+    params = inspect.signature(type(model).forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
