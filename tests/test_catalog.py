@@ -92,3 +92,10 @@ def test_models_cli(run_cli):
     assert set(REQUIRED) <= names
     code, _, err = run_cli("models", "no-such-model")
     assert code == 2 and err.startswith("Error: Unknown model")
+
+
+def test_version_flag(run_cli) -> None:
+    from edgeprof import __version__
+
+    code, out, _ = run_cli("--version")
+    assert code == 0 and out.strip() == __version__

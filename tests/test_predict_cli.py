@@ -126,3 +126,28 @@ def test_fit_bad_tables(tmp_path: Path, run_cli) -> None:
                        "rtx-4090,nope,fp16,10,1,0.1\n")
     code, _, err = run_cli("fit", str(unknown), "--out", str(tmp_path / "p.yaml"))
     assert code == 2 and "Unknown model" in err
+
+
+def test_fit_uses_the_spec_the_sweep_recorded(tmp_path: Path, run_cli) -> None:
+    """A device that is not shipped (a CPU) is fitted with the spec from the sweep's run.json,
+    and an int8 fit works on a CPU whose spec lists only a widened int8 rate."""
+    from edgeprof.device.detect import cpu_spec
+    from edgeprof.table import read_measurements
+
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    rows = [r.model_copy(update={"device": "cpu-test-cpu", "quant": "int8"})
+            for r in read_measurements(_table(tmp_path / "m.jsonl"))]
+    write_measurements(folder / "measurements.jsonl", rows)
+    spec = cpu_spec(20.0).model_copy(update={"name": "cpu-test-cpu"})
+    (folder / "run.json").write_text(json.dumps({"device_spec": spec.model_dump(mode="json")}))
+    out = tmp_path / "cpu.yaml"
+    code, _, err = run_cli("fit", str(folder), "--out", str(out))
+    assert code == 0, err
+    prof = Profile.load(out)
+    assert prof.device.name == "cpu-test-cpu"
+    assert prof.device.memory_bandwidth_gbs == 20.0
+    assert prof.fitted_pairs() == [(MODEL, "int8")]
+    (folder / "run.json").write_text("{}")
+    code, _, err = run_cli("fit", str(folder), "--out", str(out))
+    assert code == 2 and "pass --device YAML" in err

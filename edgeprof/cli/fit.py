@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
 from edgeprof.cli._common import err, print_json
-from edgeprof.device.spec import load_device_spec
+from edgeprof.device.spec import DeviceSpec, list_device_names, load_device_spec
 from edgeprof.errors import UserInputError
 from edgeprof.fit import Profile, fit_rows
 from edgeprof.table import read_measurements
@@ -34,12 +35,7 @@ def fit(
     if not rows:
         raise UserInputError("The measurements tables are empty; run `edgeprof sweep` or "
                              "`edgeprof import` first.")
-    names = sorted({r.device for r in rows})
-    if device is None:
-        if len(names) != 1 or names[0] == "unknown":
-            raise UserInputError(f"The tables name devices {names}; pass --device NAME.")
-        device = names[0]
-    spec = load_device_spec(device)
+    spec = load_device_spec(device) if device else _tables_device(rows, measurements)
     fits = fit_rows(rows, spec)
     prov = {"tables": [str(p) for p in measurements], "rows": len(rows),
             "sources": sorted({r.source for r in rows})}
@@ -71,3 +67,21 @@ def _pct(v: float | None) -> str:
 
 def register(app: typer.Typer) -> None:
     app.command("fit")(fit)
+
+
+def _tables_device(rows: list, measurements: list[Path]) -> DeviceSpec:
+    """The device the tables were measured on: a shipped profile of that name, else the spec
+    the sweep recorded in its ``run.json`` (a CPU's measured bandwidth, say)."""
+    names = sorted({r.device for r in rows})
+    if len(names) != 1 or names[0] == "unknown":
+        raise UserInputError(f"The tables name devices {names}; pass --device NAME or YAML.")
+    if names[0] in list_device_names():
+        return load_device_spec(names[0])
+    for path in measurements:
+        run = path / "run.json" if path.is_dir() else path.with_name("run.json")
+        recorded = json.loads(run.read_text()).get("device_spec") if run.exists() else None
+        if recorded and recorded.get("name") == names[0]:
+            return DeviceSpec.model_validate(recorded)
+    raise UserInputError(f"{names[0]!r} is not a shipped device and no run.json beside the "
+                         "tables records its spec; pass --device YAML (see `edgeprof devices "
+                         "--json`).")

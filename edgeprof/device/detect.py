@@ -194,6 +194,8 @@ def cpu_flops_per_cycle(flags: frozenset[str]) -> dict[str, float]:
         out["fp16"] = 1024.0
     elif "avx512_fp16" in flags or "fphp" in flags:
         out["fp16"] = 2 * fp32
+    for dtype in ("bf16", "fp16", "int8"):  # no native instructions: widened to fp32
+        out.setdefault(dtype, fp32)
     return out
 
 
@@ -235,7 +237,8 @@ def cpu_spec(bandwidth_gbs: float, method: str = "measured", cpu: CpuInfo | None
         sources={
             "memory_bandwidth_gbs": f"measured here ({method})",
             "peak_tflops": f"estimated: {cpu.physical_cores} cores × {ghz:.2f} GHz × "
-                           "FLOPs/cycle of the ISA flags (two FMA pipes assumed)",
+                           "FLOPs/cycle of the ISA flags (two FMA pipes assumed; a dtype "
+                           "without native instructions counted at the fp32 rate)",
             "memory_bytes": "MemTotal in /proc/meminfo",
         },
         notes="peak_tflops estimated, not measured",

@@ -108,6 +108,7 @@ class SweepRunner:
     fingerprint: dict[str, Any]
     power: Any = None  # PowerModeController when --power-modes is given
     idle_s: float = 2.0
+    device_spec: dict[str, Any] | None = None  # DeviceSpec dump, written to run.json
     progress: Progress = field(default_factory=NullProgress)
     sleep: Callable[[float], None] = time.sleep
     _started: str = field(default_factory=now_iso, init=False)
@@ -128,6 +129,7 @@ class SweepRunner:
             edgeprof_version=__version__, device=self.device_name,
             device_fingerprint=self.fingerprint, engine=self.engine.name,
             library_versions=versions, started_at=started, sweep_spec=self.spec.model_dump(),
+            device_spec=self.device_spec or (old or {}).get("device_spec"),
             telemetry={"source": self.sampler.source, "idle_power_w": idle_w,
                        "idle_baseline_s": self.idle_s if self.sampler.available else None,
                        "conditions": _safe(self.sampler.conditions)},
@@ -317,7 +319,20 @@ def prepare(spec: SweepSpec, out: Path | str, *, sampler: PowerSampler | None = 
         sampler = default_sampler()
     power = power_controller(spec)
     engine = engine or get_engine(spec.engine, spec.device, **spec.engine_options)
-    return SweepRunner(spec=spec, store=SweepStore(out), engine=engine, sampler=sampler,
+    store = SweepStore(out)
+    old = store.read_conditions()
+    device_spec = (old or {}).get("device_spec") or _device_spec(spec.device)
+    return SweepRunner(spec=spec, store=store, engine=engine, sampler=sampler,
                        device_name=device_row_name(spec.device),
                        fingerprint=fingerprint(spec.device), power=power, idle_s=idle_s,
-                       progress=progress or NullProgress())
+                       device_spec=device_spec, progress=progress or NullProgress())
+
+
+def _device_spec(device: str) -> dict[str, Any] | None:
+    """This device's spec for ``run.json`` (a CPU's bandwidth is measured now, 1 s)."""
+    from edgeprof.device.detect import host_spec
+
+    try:
+        return host_spec(device).model_dump(mode="json")
+    except Exception:  # a spec is a convenience for `fit`; never fail a sweep over it
+        return None

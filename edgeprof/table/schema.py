@@ -118,4 +118,7 @@ class RunConditions(BaseModel):
     library_versions: dict[str, str] = Field(default_factory=dict)
     started_at: str | None = None
     sweep_spec: dict[str, Any] | None = None
+    device_spec: dict[str, Any] | None = Field(
+        default=None, description="the DeviceSpec measured on (what `edgeprof fit` uses when "
+        "the device is not a shipped profile)")
     telemetry: dict[str, Any] | None = None
