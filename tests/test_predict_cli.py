@@ -151,3 +151,16 @@ def test_fit_uses_the_spec_the_sweep_recorded(tmp_path: Path, run_cli) -> None:
     (folder / "run.json").write_text("{}")
     code, _, err = run_cli("fit", str(folder), "--out", str(out))
     assert code == 2 and "pass --device YAML" in err
+
+
+def test_extrapolation_is_labeled_and_widens(profile_path: Path) -> None:
+    """Inside the fitted range: no note; 8× beyond it: a note and at least ±30 %."""
+    p = Profile.load(profile_path)
+    inside = p.predict(MODEL, "fp16", 200, 40)
+    assert not (inside.e2e_s.note or "").count("extrapolated")
+    far = p.predict(MODEL, "fp16", 4096, 40)  # fitted on inputs ≤ 512: three doublings
+    assert "extrapolated" in (far.ttft_s.note or "")
+    assert far.ttft_s.hi / far.ttft_s.value >= 1.3 - 1e-9
+    assert far.ttft_s.lo / far.ttft_s.value <= 0.7 + 1e-9
+    grid = p.predict_grid(MODEL, "fp16", 256, np.array([8, 40_000]), np.array([1, 1]))
+    assert grid["extrapolated"].tolist() == [False, True]

@@ -34,6 +34,7 @@ from edgeprof.fit.roofline import (
 
 SCHEMA_VERSION = 1
 TRANSFER_WIDEN = 2.0   # a quant/batch transfer doubles the fit's interval, plus ±10 %
+EXTRAP_PER_DOUBLING = 0.1  # interval floor per doubling beyond the fitted range
 MEMORY_SPEC_WORKSPACE = 0.05  # spec-only workspace: 5 % of weights + 256 MiB
 MEMORY_SPEC_INTERVAL = (0.85, 1.3)
 
@@ -226,27 +227,34 @@ class Profile:
             raise UserInputError("input_tokens, output_tokens and batch must be ≥ 1.")
         ttft = forms.prefill_time(plan.prefill, plan.arch, i, b)
         dec = forms.decode_time(plan.decode, i, o, b)
-        f_pre = np.full(i.shape, plan.widen)
-        f_dec = np.full(i.shape, plan.widen)
+        ex_pre = np.ones(i.shape)  # > 1 where a fit is used beyond the range it was fitted on
+        ex_dec = np.ones(i.shape)
         prov = np.full(i.shape, plan.provenance, dtype=object)
         if plan.entry is not None:
             pr, dr = plan.entry.get("prefill"), plan.entry.get("decode")
             if pr:
-                f_pre = f_pre * extrapolation_factor(i, *pr["fitted_on"]["input_tokens"])
+                ex_pre = extrapolation_factor(i, *pr["fitted_on"]["input_tokens"])
             if dr:
                 ctx = i + o
                 lo_c = sum(x[0] for x in (dr["fitted_on"]["input_tokens"],
                                           dr["fitted_on"]["output_tokens"]))
                 hi_c = sum(x[1] for x in (dr["fitted_on"]["input_tokens"],
                                           dr["fitted_on"]["output_tokens"]))
-                f_dec = f_dec * extrapolation_factor(ctx, lo_c, hi_c)
-                bmax = dr["fitted_on"]["batch"][1]
-                beyond = b > bmax
-                f_dec = np.where(beyond, f_dec * TRANSFER_WIDEN, f_dec)
-                prov = np.where(beyond, str(Provenance.SPEC), prov)
+                ex_dec = extrapolation_factor(ctx, lo_c, hi_c)
+        f_pre, f_dec = plan.widen * ex_pre, plan.widen * ex_dec
+        if plan.entry is not None and plan.entry.get("decode"):
+            beyond = b > plan.entry["decode"]["fitted_on"]["batch"][1]
+            f_dec = np.where(beyond, f_dec * TRANSFER_WIDEN, f_dec)
+            prov = np.where(beyond, str(Provenance.SPEC), prov)
         extra = 0.1 if plan.widen > 1 else 0.0
         pl, ph = widen(plan.pre_iv[0] - extra, plan.pre_iv[1] + extra, f_pre)
         dl, dh = widen(plan.dec_iv[0] - extra, plan.dec_iv[1] + extra, f_dec)
+        # Beyond the fitted range a tight in-range interval says little: at least ±10 % per
+        # doubling outside it.
+        pl, ph = np.minimum(pl, 1 - EXTRAP_PER_DOUBLING * (ex_pre - 1)), np.maximum(
+            ph, 1 + EXTRAP_PER_DOUBLING * (ex_pre - 1))
+        dl, dh = np.minimum(dl, 1 - EXTRAP_PER_DOUBLING * (ex_dec - 1)), np.maximum(
+            dh, 1 + EXTRAP_PER_DOUBLING * (ex_dec - 1))
         pl, dl = np.maximum(pl, 0.05), np.maximum(dl, 0.05)
         mem, mem_lo, mem_hi = self._memory(plan, i, o, b)
         energy, e_lo, e_hi = self._energy(plan, ttft, dec)
@@ -255,7 +263,7 @@ class Profile:
                 "e2e_s": ttft + dec, "e2e_lo": ttft * pl + dec * dl,
                 "e2e_hi": ttft * ph + dec * dh, "peak_mem_bytes": mem, "mem_lo": mem_lo,
                 "mem_hi": mem_hi, "energy_j": energy, "energy_lo": e_lo, "energy_hi": e_hi,
-                "provenance": prov}
+                "provenance": prov, "extrapolated": (ex_pre > 1) | (ex_dec > 1)}
 
     def _memory(self, plan: _Plan, i: np.ndarray, o: np.ndarray,
                 b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -296,6 +304,8 @@ class Profile:
                               np.array([batch]), power_mode)
         prov = str(g["provenance"][0])
         note = self._plan(model, quant, power_mode).note
+        if g["extrapolated"][0]:
+            note = "; ".join(n for n in (note, "extrapolated beyond the fitted range") if n)
 
         def est(v: str, lo: str, hi: str) -> Estimate:
             return Estimate(value=float(g[v][0]), lo=float(g[lo][0]), hi=float(g[hi][0]),
