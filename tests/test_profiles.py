@@ -138,3 +138,18 @@ def test_thor_is_blackwell_with_fp8_and_fp4() -> None:
     thor = load_device_spec("jetson-agx-thor")
     assert thor.memory_bytes == 128 * 2**30 and thor.memory_bandwidth_gbs == 273
     assert "fp8" in thor.native_quants and thor.peak_tflops["fp4"] > thor.peak_tflops["fp8"]
+
+
+def test_orin_family_carries_transferred_calibration_with_spec_interval() -> None:
+    """Nano/NX/AGX-32GB use the AGX Orin 64GB efficiencies but keep the wide spec interval."""
+    from edgeprof.fit import Profile
+    from edgeprof.fit.roofline import SPEC_INTERVAL
+
+    nano = Profile.load("jetson-orin-nano-8gb")
+    assert nano.calibration["transferred_from"] == "jetson-agx-orin-64gb"
+    e2e = nano.predict("qwen2.5-1.5b", "int8", 512, 256).e2e_s
+    assert "calibrated on jetson-agx-orin-64gb" in e2e.note
+    assert e2e.hi / e2e.value >= SPEC_INTERVAL[1] - 1e-6
+    raw = Profile(nano.device, [], None)
+    slower = raw.predict("qwen2.5-1.5b", "int8", 512, 256).e2e_s.value
+    assert slower > e2e.value  # default efficiencies are lower than the calibrated ones

@@ -172,7 +172,8 @@ class Profile:
         cal = {k: v for k, v in (self.calibration or {}).items() if isinstance(v, float)}
         spec = spec_coefficients(arch, q, self.device, cal, mode)
         entry = self._find(arch.name, q, mode)
-        spec_iv = CALIBRATED_INTERVAL if self.calibration else SPEC_INTERVAL
+        transferred = (self.calibration or {}).get("transferred_from")
+        spec_iv = CALIBRATED_INTERVAL if self.calibration and not transferred else SPEC_INTERVAL
         if entry is not None:
             plan = self._from_entry(arch, q, entry, spec, spec_iv)
         else:
@@ -183,8 +184,10 @@ class Profile:
             else:
                 plan = _Plan(arch, q, spec["prefill"], spec["decode"], spec_iv, spec_iv,
                              str(Provenance.SPEC), None,
-                             note="roofline from the device spec" +
-                             (" with calibrated efficiencies" if self.calibration else ""))
+                             note="roofline from the device spec" + (
+                                 f" with efficiencies calibrated on {transferred}"
+                                 if transferred else " with calibrated efficiencies"
+                                 if self.calibration else ""))
         self._plans[key] = plan
         return plan
 
