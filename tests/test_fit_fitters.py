@@ -94,3 +94,19 @@ def test_unfitted_and_too_few_points() -> None:
         DecodeModel().predict(np.ones((1, 3)))
     with pytest.raises(UserInputError, match="at least"):
         DecodeModel().fit(np.ones((2, 3)), np.ones(2))
+
+
+@pytest.mark.parametrize("pad", [1, 128])
+def test_prefill_padding_is_chosen_from_the_data(pad: int) -> None:
+    """A CPU pays per token (32 and 128 tokens differ); a tiled GPU kernel pays per 128."""
+    from edgeprof.fit.pipeline import _fit_prefill
+
+    rng = np.random.default_rng(pad)
+    inputs = np.repeat([32.0, 64.0, 128.0, 200.0, 256.0], 3)
+    batch = np.tile([1.0, 2.0, 4.0], 5)
+    X = np.c_[inputs, np.ones_like(inputs), batch]
+    coef = {"overhead_s": 0.01, "s_per_tflop": 30.0, "pad_tokens": pad}
+    y = forms.prefill_time(coef, ARCH, inputs, batch) * rng.normal(1, 0.01, inputs.size)
+    rec = _fit_prefill(ARCH, 0.0, X, y)
+    assert rec["coef"]["pad_tokens"] == pad
+    assert rec["cv_mape"] < 0.05

@@ -30,5 +30,10 @@ def test_torch_sweep_cli(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert all(len(r["token_times_s"]) == 4 and r["peak_mem_bytes"] > 0 for r in rows)
     cond = json.loads((out / "run.json").read_text())
     assert cond["library_versions"]["torch"] and cond["engine_settings"]["threads"] >= 1
+    # No power sensor: said on stderr, recorded as unavailable (None, never 0) in every row.
+    assert "rows record power as unavailable" in err
+    assert all(r["avg_power_w"] is None and r["energy_j"] is None for r in rows)
+    assert cond["device_spec"]["name"] == rows[0]["device"]  # what `edgeprof fit` will use
+    assert cond["device_spec"]["memory_bandwidth_gbs"] > 0
     code, stdout, _ = run_cli(*args)  # resume: nothing left
     assert code == 0 and json.loads(stdout)["measured_now"] == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
@@ -32,8 +33,12 @@ class RichProgress:
                             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                             TextColumn("{task.description}"), console=err, transient=False)
         self.task = self.bar.add_task("", total=None)
+        self.total = self.done = self.first = 0
+        self.t0 = time.monotonic()
 
     def begin(self, total: int, done: int) -> None:
+        self.total, self.done, self.t0 = total, done, time.monotonic()
+        self.first = done
         self.bar.start()
         self.bar.update(self.task, total=total, completed=done)
         if done:
@@ -41,11 +46,22 @@ class RichProgress:
 
     def current(self, label: str) -> None:
         self.bar.update(self.task, description=label)
+        # logs (CI, nohup): one plain line per loaded model or power mode, not per point
+        if not err.is_terminal and (label.endswith("loading") or label.startswith("power")):
+            err.print(f"sweep {self.done}/{self.total}: {label}", highlight=False)
 
     def advance(self, point: Point, status: str) -> None:
         self.bar.advance(self.task)
+        self.done += 1
         if status != "ok" and point.repeat == 0:
             self.bar.console.print(f"[yellow]{status}[/]: {point.label()}")
+        step = max(1, self.total // 10)
+        if not err.is_terminal and (self.done % step == 0 or self.done == self.total):
+            elapsed = time.monotonic() - self.t0
+            rate = (self.done - self.first) / elapsed if elapsed > 0 else 0.0
+            eta = (self.total - self.done) / rate if rate > 0 else float("nan")
+            err.print(f"sweep {self.done}/{self.total} rows, {elapsed:.0f} s elapsed, "
+                      f"ETA {eta:.0f} s", highlight=False)
 
 
 def _ms(v: float | None) -> str:
@@ -121,6 +137,11 @@ def sweep(
     idle_s = 0.0 if idle_baseline.strip() in ("0", "0s") else parse_duration(idle_baseline)
     progress = RichProgress()
     runner = prepare(spec, out_dir, idle_s=idle_s, progress=progress)
+    if runner.sampler.available:
+        err.print(f"power: {runner.sampler.source}", highlight=False)
+    else:
+        err.print("power: no sensor found (NVML, Jetson rails, RAPL); rows record power as "
+                  "unavailable (check with `edgeprof telemetry`)", highlight=False)
     try:
         result = runner.run()
     finally:

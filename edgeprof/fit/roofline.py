@@ -56,6 +56,8 @@ def spec_coefficients(arch: ArchSpec, quant: str, spec: DeviceSpec,
               "per_seq_s": 2.0 * arch.params / (peak * c["compute_eff"])}
     prefill = {"overhead_s": c["prefill_overhead_s"] + stream,
                "s_per_tflop": 1e12 / (peak * c["compute_eff"]), "chunk_s": step}
+    if spec.kind == "cpu":
+        prefill["pad_tokens"] = 1.0  # no tensor-core tiles: a CPU pays per token
     return {"prefill": prefill, "decode": decode}
 
 
