@@ -25,5 +25,23 @@ edgeprof sweep \
   --repeats 2 --warmup 1 --idle-baseline 1s \
   --out "$OUT/sweep"
 
-# ======================= later stages (fit, recommend, export) go below ===================
-# (appended by the fit / recommend / export rooms; input: $OUT/sweep)
+
+# ---------------------------------------------------------------- 2. fit
+# Prefill, decode, memory (and power, where measured) models with held-out errors.
+edgeprof fit "$OUT/sweep" --out "$OUT/profile.yaml" --plots "$OUT/fit-plots"
+
+# ---------------------------------------------------------------- 3. recommend
+# Accuracy: the shipped synthetic traces (labeled synthetic: these scaled-down models have
+# random weights, so their accuracy is not measurable). SLO: 20 s at p95 on this CPU.
+edgeprof recommend --profile "$OUT/profile.yaml" --accuracy synthetic-traces \
+  --budget 20s --budgets 256..4096 --max-samples 8 \
+  --plot "$OUT/pareto.png" --out "$OUT/rec.json"
+
+# ---------------------------------------------------------------- 4. export
+edgeprof export "$OUT/rec.json" --out "$OUT/manifest.yaml"
+edgeprof validate "$OUT/manifest.yaml"
+
+# ---------------------------------------------------------------- 5. report
+edgeprof report "$OUT" --out "$OUT/report.html"
+echo "Done: $OUT/manifest.yaml, $OUT/pareto.png, $OUT/report.html, $OUT/profile.yaml," \
+  "$OUT/sweep/" >&2

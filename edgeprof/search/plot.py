@@ -80,7 +80,7 @@ def pareto_figure(rec: Recommendation, stacked: bool = False) -> Figure:
         lo_x, hi_x = math.log10(max(min(span), 1e-12)), math.log10(max(max(span), 1e-12))
         for p in _spread(front, attr, 7):
             x = getattr(p, attr)
-            right = math.log10(max(x, 1e-12)) > lo_x + 0.6 * (hi_x - lo_x)  # label leftwards
+            right = math.log10(max(x, 1e-12)) > lo_x + 0.45 * (hi_x - lo_x)  # label leftwards
             ax.annotate(_label(p), (x, p.accuracy), fontsize=8,
                         xytext=(-8 if right else 8, -12),
                         textcoords="offset points", ha="right" if right else "left",
