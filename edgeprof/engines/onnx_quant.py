@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -154,13 +155,21 @@ def _quantize_int8(src: Path, dst: Path) -> None:
     # hide the LM head under another op type while it runs, so it stays one dense Gemm.
     head = next(n for n in model.graph.node if n.name == LM_HEAD_NODE)
     head.op_type = _HIDDEN_GEMM
-    quantize_dynamic(
-        model, str(dst), op_types_to_quantize=["MatMul"], per_channel=True,
-        weight_type=QuantType.QInt8, use_external_data_format=True,
-        # the contrib ops (GQA, SimplifiedLayerNormalization) stop ONNX shape inference;
-        # every float tensor in the graph is float32
-        extra_options={"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    # Our graph is built already optimized; silence the root-logger advice to pre-process it.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            model, str(dst), op_types_to_quantize=["MatMul"], per_channel=True,
+            weight_type=QuantType.QInt8, use_external_data_format=True,
+            # the contrib ops (GQA, SimplifiedLayerNormalization) stop ONNX shape inference;
+            # every float tensor in the graph is float32
+            extra_options={"MatMulConstBOnly": True,
+                           "DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    finally:
+        root.setLevel(level)
     out = onnx.load(str(dst), load_external_data=False)
     for node in out.graph.node:
         if node.op_type == _HIDDEN_GEMM:
@@ -169,8 +178,6 @@ def _quantize_int8(src: Path, dst: Path) -> None:
 
 
 def _quantize_int4(src: Path, dst: Path, variant: Variant) -> None:
-    import logging
-
     from onnxruntime.quantization import matmul_nbits_quantizer
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
