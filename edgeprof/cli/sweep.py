@@ -138,10 +138,10 @@ def sweep(
     progress = RichProgress()
     runner = prepare(spec, out_dir, idle_s=idle_s, progress=progress)
     if runner.sampler.available:
-        err.print(f"power: {runner.sampler.source}", highlight=False)
+        err.print(f"power: {runner.sampler.source}", highlight=False, soft_wrap=True)
     else:
         err.print("power: no sensor found (NVML, Jetson rails, RAPL); rows record power as "
-                  "unavailable (check with `edgeprof telemetry`)", highlight=False)
+                  "unavailable (check with `edgeprof telemetry`)", highlight=False, soft_wrap=True)
     try:
         result = runner.run()
     finally:

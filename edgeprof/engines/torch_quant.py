@@ -2,6 +2,8 @@
 
 - :class:`Int8Linear` — W8A8: int8 weights (per output channel, symmetric), activations
   quantized per token at run time, ``aten._int_mm`` (int8 × int8 → int32), rescaled.
+- :class:`DynamicInt8Linear` — W8A8 on a CPU through PyTorch's dynamic quantized Linear
+  (``quantized::linear_dynamic``, the fbgemm/x86 backend's int8 GEMM).
 - :class:`Int4Linear` — W4A16: 4-bit weights in groups of 128 with a scale and a zero per
   group (tinygemm convention ``w = (q - 8) · scale + zero``), packed by
   ``aten._convert_weight_to_int4pack[_for_cpu]`` and run by ``aten._weight_int4pack_mm[_for_cpu]``.
@@ -15,6 +17,8 @@ stay dense, matching :mod:`edgeprof.catalog.quant`.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 from torch import nn
@@ -110,6 +114,36 @@ class Int8Linear(_QuantLinear):
         if self.bias is not None:
             y = y + self.bias
         return y.reshape(*shape[:-1], self.out_features)
+
+
+class DynamicInt8Linear(_QuantLinear):
+    """W8A8 through ``quantized::linear_dynamic`` (fbgemm/x86): per-channel int8 weights,
+    activations quantized per call; runs in float32 between casts from/to ``dtype``."""
+
+    def __init__(self, linear: nn.Linear, dtype: torch.dtype) -> None:
+        from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+        from torch.ao.quantization import per_channel_dynamic_qconfig
+
+        super().__init__()
+        self.out_features, self.in_features = linear.weight.shape
+        dense = nn.Linear(self.in_features, self.out_features, bias=linear.bias is not None)
+        with torch.no_grad():
+            dense.weight.copy_(linear.weight.detach().float())
+            if linear.bias is not None:
+                dense.bias.copy_(linear.bias.detach().float())
+        dense.qconfig = per_channel_dynamic_qconfig
+        with warnings.catch_warnings():  # torch.ao.quantization's deprecation notices
+            warnings.simplefilter("ignore")
+            self.inner = DynamicLinear.from_float(dense)
+        self.register_buffer("bias", None)
+        w, b = self.inner.weight(), self.inner.bias()
+        # fbgemm's packed weight is opaque to tensor_bytes: int8 values, and per output
+        # channel a float scale, an int32 zero point and an int32 column offset; fp32 bias
+        self.packed_bytes = (w.numel() + 12 * self.out_features
+                             + (0 if b is None else b.numel() * 4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(x.float()).to(x.dtype)
 
 
 class Int4Linear(_QuantLinear):
@@ -216,6 +250,8 @@ def make_linear(linear: nn.Linear, plan: KernelPlan, dtype: torch.dtype) -> nn.M
     """The replacement for one ``nn.Linear`` under ``plan`` (the linear itself if dense)."""
     if plan.method == "int8_w8a8":
         return Int8Linear(linear, dtype)
+    if plan.method == "int8_dynamic":
+        return DynamicInt8Linear(linear, dtype)
     if plan.method in ("int4_cpu", "int4_tinygemm"):
         return Int4Linear(linear, dtype)
     if plan.method == "fp8_scaled_mm":
@@ -263,7 +299,8 @@ def tensor_bytes(module: nn.Module) -> int:
             continue
         seen.add(ptr)
         total += t.untyped_storage().nbytes()
-    return total + sum(t.numel() * t.element_size() for t in opaque)
+    packed = sum(getattr(m, "packed_bytes", 0) for m in module.modules())
+    return total + sum(t.numel() * t.element_size() for t in opaque) + packed
 
 
 def decoder_linear_bytes(model: nn.Module) -> int:
