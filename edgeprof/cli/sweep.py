@@ -34,9 +34,12 @@ class RichProgress:
                             TextColumn("{task.description}"), console=err, transient=False)
         self.task = self.bar.add_task("", total=None)
         self.total = self.done = self.first = 0
+        self.notice = ""
         self.t0 = time.monotonic()
 
     def begin(self, total: int, done: int) -> None:
+        if self.notice:  # said once the folder is known to be usable
+            err.print(self.notice, highlight=False, soft_wrap=True)
         self.total, self.done, self.t0 = total, done, time.monotonic()
         self.first = done
         self.bar.start()
@@ -137,11 +140,9 @@ def sweep(
     idle_s = 0.0 if idle_baseline.strip() in ("0", "0s") else parse_duration(idle_baseline)
     progress = RichProgress()
     runner = prepare(spec, out_dir, idle_s=idle_s, progress=progress)
-    if runner.sampler.available:
-        err.print(f"power: {runner.sampler.source}", highlight=False, soft_wrap=True)
-    else:
-        err.print("power: no sensor found (NVML, Jetson rails, RAPL); rows record power as "
-                  "unavailable (check with `edgeprof telemetry`)", highlight=False, soft_wrap=True)
+    progress.notice = (f"power: {runner.sampler.source}" if runner.sampler.available else
+                       "power: no sensor found (NVML, Jetson rails, RAPL); rows record power "
+                       "as unavailable (check with `edgeprof telemetry`)")
     try:
         result = runner.run()
     finally:
