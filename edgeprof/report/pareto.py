@@ -15,8 +15,10 @@ def _est(e: Any, unit: str = "", scale: float = 1.0, digits: int = 2) -> str:
     if e is None:
         return esc("n/a (no model)")
     v, lo, hi = (x * scale for x in (e.value, e.lo, e.hi))
+    extra = (' <span class="iv">(extrapolated beyond the fitted range)</span>'
+             if "extrapolated" in (getattr(e, "note", None) or "") else "")
     return (f"{v:.{digits}f}{esc(unit)} <span class=\"iv\">[{lo:.{digits}f}, "
-            f"{hi:.{digits}f}]</span> {badge(str(e.provenance))}")
+            f"{hi:.{digits}f}]</span> {badge(str(e.provenance))}{extra}")
 
 
 def _config(c: Any) -> str:
