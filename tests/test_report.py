@@ -225,9 +225,9 @@ def test_explicit_inputs_and_nothing_usable(demo: Path, tmp_path: Path, run_cli)
 
 
 def test_refactored_plot_writers_still_write_files(demo: Path, tmp_path: Path) -> None:
-    from edgeprof.fit.plots import plot_profile
-    from edgeprof.search.plot import plot_pareto
-    from edgeprof.search.report import Recommendation
+    from edgeprof.report.fit_figures import plot_profile
+    from edgeprof.report.pareto_figure import plot_pareto
+    from edgeprof.search.result import Recommendation
 
     profile = Profile.load(demo / "profile.yaml")
     pngs = plot_profile(profile, read_measurements(demo / "sweep"), tmp_path / "figs")

@@ -19,7 +19,8 @@ def export(
     top_p: float = typer.Option(None, "--top-p", help="Nucleus sampling (default 0.95)."),
 ) -> None:
     """Write a deployment manifest for the recommended configuration."""
-    from edgeprof.manifest import build_manifest, load_recommendation, write_manifest
+    from edgeprof.manifest import build_manifest, write_manifest
+    from edgeprof.search.result import load_recommendation
 
     manifest = build_manifest(load_recommendation(recommendation), temperature=temperature,
                               top_p=top_p)

@@ -42,7 +42,7 @@ def fit(
     profile = Profile.from_fits(spec, fits, prov)
     profile.save(out)
     if plots is not None:
-        from edgeprof.fit.plots import plot_profile
+        from edgeprof.report.fit_figures import plot_profile
 
         for png in plot_profile(profile, rows, plots):
             err.print(f"wrote {png}")

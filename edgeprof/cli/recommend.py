@@ -142,9 +142,9 @@ def recommend(
 ) -> None:
     """Find the most accurate model × quant × budget × samples under a latency SLO."""
     from edgeprof.accuracy import load_accuracy
+    from edgeprof.report.pareto_figure import plot_pareto
     from edgeprof.search import Problem
     from edgeprof.search import recommend as run_search
-    from edgeprof.search.plot import plot_pareto
 
     if profile and device and profile != device:
         raise UserInputError("Give --profile or --device, not both.")

@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
 
 from edgeprof import __version__
 from edgeprof.catalog import get_quant, resolve_model
-from edgeprof.errors import DataFormatError, EdgeprofError, InfeasibleError, UserInputError
+from edgeprof.errors import EdgeprofError, InfeasibleError, UserInputError
 from edgeprof.manifest.engines import ENGINE_QUANTS
 from edgeprof.manifest.schema import (
     VLLM,
@@ -26,22 +25,7 @@ from edgeprof.manifest.schema import (
     QuantSection,
     TensorRTLLM,
 )
-from edgeprof.search.report import Recommendation
-
-
-def load_recommendation(path: str | Path) -> Recommendation:
-    p = Path(path)
-    if not p.exists():
-        raise UserInputError(f"{p} does not exist; write one with `edgeprof recommend ... "
-                             f"--out recommendation.json`.")
-    try:
-        return Recommendation.model_validate_json(p.read_text())
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise DataFormatError(f"{p} is not an edgeprof recommendation ({where}: "
-                              f"{first['msg']}); regenerate it with `edgeprof recommend --out`."
-                              ) from None
+from edgeprof.search.result import Recommendation
 
 
 def build_manifest(rec: Recommendation, *, temperature: float | None = None,

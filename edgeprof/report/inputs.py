@@ -32,7 +32,7 @@ class ReportInputs:
     profile_path: Path | None = None
     profile: Any = None  # edgeprof.fit.profile.Profile
     rec_path: Path | None = None
-    rec: Any = None  # edgeprof.search.report.Recommendation
+    rec: Any = None  # edgeprof.search.result.Recommendation
     missing: dict[str, str] = field(default_factory=dict)  # "sweep"|"profile"|"rec" -> note
 
     @property
@@ -120,13 +120,9 @@ def _load_rec(inp: ReportInputs, where: str) -> None:
                               f"{where}/profile.yaml --accuracy ... --budget ... --out "
                               f"{where}/rec.json")
         return
-    from pydantic import ValidationError
-
-    from edgeprof.search.report import Recommendation
+    from edgeprof.search.result import load_recommendation
 
     try:
-        inp.rec = Recommendation.model_validate_json(inp.rec_path.read_text())
-    except (ValidationError, ValueError) as exc:
-        first = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        inp.missing["rec"] = (f"could not read the recommendation {inp.rec_path}: {first} "
-                              "(write it with edgeprof recommend --out)")
+        inp.rec = load_recommendation(inp.rec_path)
+    except EdgeprofError as exc:
+        inp.missing["rec"] = f"could not read the recommendation {inp.rec_path}: {exc}"

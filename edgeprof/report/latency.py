@@ -1,6 +1,6 @@
 """Latency against input and output length: measured points, fits, intervals, residuals.
 
-The figures are :func:`edgeprof.fit.plots.profile_figures` (the same as ``edgeprof fit
+The figures are :func:`edgeprof.report.fit_figures.profile_figures` (the same as ``edgeprof fit
 --plots``), one per fitted model × quant × engine × power mode that has measured rows here.
 """
 
@@ -36,7 +36,7 @@ def latency_section(inp: Any) -> Section:
         return Section(key, title, note(
             "The fits are drawn over their measurements, and no sweep was found: "
             + inp.missing.get("sweep", "pass --sweep PATH")), {"present": False, "figures": 0})
-    from edgeprof.fit.plots import profile_figures
+    from edgeprof.report.fit_figures import profile_figures
 
     entries = _matching(inp.profile, inp.rows)
     if not entries:

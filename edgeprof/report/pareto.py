@@ -56,7 +56,7 @@ def pareto_section(inp: Any) -> Section:
     if rec is None:
         return Section(key, title, note(inp.missing.get("rec", "no recommendation")),
                        {"present": False})
-    from edgeprof.search.plot import pareto_figure
+    from edgeprof.report.pareto_figure import pareto_figure
 
     pr = rec.problem
     pct = f"p{pr['percentile']:g}"

@@ -3,6 +3,7 @@
 from edgeprof.search.problem import Problem
 from edgeprof.search.protocols import AccuracyModel, LatencyModel
 from edgeprof.search.recommend import recommend
-from edgeprof.search.report import Recommendation
+from edgeprof.search.result import Recommendation, load_recommendation
 
-__all__ = ["AccuracyModel", "LatencyModel", "Problem", "Recommendation", "recommend"]
+__all__ = ["AccuracyModel", "LatencyModel", "Problem", "Recommendation", "load_recommendation",
+           "recommend"]

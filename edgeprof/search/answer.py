@@ -9,7 +9,7 @@ import numpy as np
 from edgeprof.estimates import Estimate
 from edgeprof.search.grid import Grid
 from edgeprof.search.protocols import LatencyModel
-from edgeprof.search.report import Candidate, ConfigOut
+from edgeprof.search.result import Candidate, ConfigOut
 from edgeprof.search.solve import TIE, Pick, group_best, group_closest
 from edgeprof.units import format_bytes
 

@@ -19,7 +19,7 @@ from edgeprof.search.answer import candidate, config_out, pareto, runner_ups
 from edgeprof.search.grid import evaluate_grid
 from edgeprof.search.problem import Problem
 from edgeprof.search.protocols import AccuracyModel, LatencyModel
-from edgeprof.search.report import CrossCheck, Recommendation, SearchInfo
+from edgeprof.search.result import CrossCheck, Recommendation, SearchInfo
 from edgeprof.search.solve import Pick, enumerate_optimum, fastest
 from edgeprof.search.space import build_space
 from edgeprof.search.study import GroupStudy

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edgeprof.search.report import Candidate, ConfigOut, Recommendation
+from edgeprof.search.result import Candidate, ConfigOut, Recommendation
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from edgeprof.errors import DataFormatError, UserInputError
 from edgeprof.estimates import Estimate
 
 SCHEMA_VERSION = 1
@@ -87,3 +89,19 @@ class Recommendation(BaseModel):
     search: SearchInfo
     provenance: dict[str, Any]
     notes: list[str] = Field(default_factory=list)
+
+
+def load_recommendation(path: str | Path) -> Recommendation:
+    """A recommendation written by ``edgeprof recommend --out``; one-line errors."""
+    p = Path(path)
+    if not p.exists():
+        raise UserInputError(f"{p} does not exist; write one with `edgeprof recommend ... "
+                             f"--out recommendation.json`.")
+    try:
+        return Recommendation.model_validate_json(p.read_text())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise DataFormatError(f"{p} is not an edgeprof recommendation ({where}: "
+                              f"{first['msg']}); regenerate it with `edgeprof recommend --out`."
+                              ) from None
