@@ -103,6 +103,29 @@ class Engine(ABC):
         """Release the model (hook; does nothing by default)."""
         return None
 
+    # -- shared checks for subclasses ----------------------------------------------
+    def require_support(self, arch: ArchSpec, quant: str) -> Support:
+        """:meth:`support`, raising ``UnsupportedError`` when the format cannot run."""
+        from edgeprof.errors import UnsupportedError
+
+        support = self.support(arch, quant)
+        if not support.runnable:
+            raise UnsupportedError(f"{quant} cannot run {arch.name} on {self.device} with "
+                                   f"{self.name}: {support.reason}.")
+        return support
+
+    @staticmethod
+    def check_run_args(loaded: bool, input_tokens: int, output_tokens: int, batch: int) -> None:
+        """One-line errors for a run before load, or a length or batch below 1."""
+        from edgeprof.errors import UserInputError
+
+        if not loaded:
+            raise UserInputError("Call load(arch, quant) before run().")
+        for label, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens),
+                             ("batch", batch)):
+            if value < 1:
+                raise UserInputError(f"{label} must be ≥ 1, got {value}.")
+
     def loaded_weight_bytes(self) -> int | None:
         """Bytes of the weights as loaded (after quantization), if the engine can tell."""
         return None

@@ -147,10 +147,7 @@ class OnnxEngine(Engine):
 
         self.unload()
         q = get_quant(quant).name
-        support = self.support(arch, q)
-        if not support.runnable:
-            raise UnsupportedError(f"{q} cannot run {arch.name} on {self.device} with "
-                                   f"onnxruntime: {support.reason}.")
+        support = self.require_support(arch, q)
         root = self.cache_dir / "onnx" if self.cache_dir else None
         t0 = time.perf_counter()
         try:
@@ -205,12 +202,8 @@ class OnnxEngine(Engine):
     # ------------------------------------------------------------------ run
     def run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
         session, arch = self.session, self.arch
-        if session is None or arch is None:
-            raise UserInputError("Call load(arch, quant) before run().")
-        for label, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens),
-                             ("batch", batch)):
-            if value < 1:
-                raise UserInputError(f"{label} must be ≥ 1, got {value}.")
+        self.check_run_args(session is not None and arch is not None,
+                            input_tokens, output_tokens, batch)
         from edgeprof.engines.onnx_build import rope_cache_len
 
         limit = rope_cache_len(arch)

@@ -94,10 +94,7 @@ class TorchEngine(Engine):
     # ------------------------------------------------------------------ load
     def load(self, arch: ArchSpec, quant: str) -> None:
         self.unload()
-        support = self.support(arch, quant)
-        if not support.runnable:
-            raise UnsupportedError(f"{quant} cannot run {arch.name} on {self.device}: "
-                                   f"{support.reason}.")
+        self.require_support(arch, quant)
         plan = plan_quant(quant, self.platform)
         if self.threads is not None:
             torch.set_num_threads(self.threads)
@@ -129,12 +126,8 @@ class TorchEngine(Engine):
     # ------------------------------------------------------------------ run
     def run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
         model, arch = self.model, self.arch
-        if model is None or arch is None:
-            raise UserInputError("Call load(arch, quant) before run().")
-        for label, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens),
-                             ("batch", batch)):
-            if value < 1:
-                raise UserInputError(f"{label} must be ≥ 1, got {value}.")
+        self.check_run_args(model is not None and arch is not None,
+                            input_tokens, output_tokens, batch)
         if input_tokens + output_tokens > arch.max_position:
             raise UserInputError(f"input + output tokens ({input_tokens + output_tokens}) exceed "
                                  f"{arch.name}'s context of {arch.max_position}.")

@@ -147,10 +147,7 @@ class TrtLlmEngine(Engine):
     def load(self, arch: ArchSpec, quant: str) -> None:
         self.unload()
         q = get_quant(quant).name
-        support = self.support(arch, q)
-        if not support.runnable:
-            raise UnsupportedError(f"{q} cannot run {arch.name} with tensorrt-llm: "
-                                   f"{support.reason}.")
+        self.require_support(arch, q)
         trt = importlib.import_module("tensorrt_llm")
         llmapi = importlib.import_module("tensorrt_llm.llmapi")
         llm_cls = _llm_class(trt)
@@ -208,12 +205,8 @@ class TrtLlmEngine(Engine):
 
     # ------------------------------------------------------------------ run
     def run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
-        if self.llm is None or self.arch is None:
-            raise UserInputError("Call load(arch, quant) before run().")
-        for label, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens),
-                             ("batch", batch)):
-            if value < 1:
-                raise UserInputError(f"{label} must be ≥ 1, got {value}.")
+        self.check_run_args(self.llm is not None and self.arch is not None,
+                            input_tokens, output_tokens, batch)
         if (input_tokens > self.max_input_len or input_tokens + output_tokens > self.max_seq_len
                 or batch > self.max_batch_size):
             raise UnsupportedError(
