@@ -17,10 +17,10 @@ from rich.progress import (
 from rich.table import Table
 
 from edgeprof.cli._common import err, out, print_json
+from edgeprof.engines.plugins import load_engine_plugins
 from edgeprof.errors import UserInputError
 from edgeprof.sweep import all_points, build_spec, prepare, read_spec_file, summarize
 from edgeprof.sweep.grid import Point
-from edgeprof.sweep.plugins import load_engine_plugins
 from edgeprof.sweep.store import SweepStore
 from edgeprof.units import format_bytes, parse_duration
 
