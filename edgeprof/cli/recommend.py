@@ -51,7 +51,7 @@ def _print_human(rec: Any) -> None:
     w = rec.winner
     if w is not None:
         t = Table(title=f"Recommendation for {pr['device']} — SLO {pr['slo_s']:g} s at {pct}, "
-                        f"input {pr['input_tokens']} tokens (all predicted)")
+                        f"input {pr['input_tokens']} tokens")
         t.add_column("quantity")
         t.add_column("value [90% interval] (provenance)")
         mode = f", power mode {w.power_mode}" if w.power_mode else ""
@@ -64,12 +64,19 @@ def _print_human(rec: Any) -> None:
         t.add_row("energy / request", _fmt(w.energy_j, " J", digits=1))
         t.add_row("peak memory", _fmt(w.memory_bytes, " GiB", 1 / 2**30))
         out.print(t)
+    sources = rec.provenance.get("sources", {})
+
+    def source(c: Any) -> str:  # where the row's accuracy and latency come from
+        s = sources.get(f"{c.model}/{c.quant}")
+        return f"{s['accuracy']} / {s['latency']}" if s else "predicted"
+
     ru = Table(title="Runner-ups (why they lost)")
-    for col in ("model", "quant", "budget", "N", "mode", "accuracy", f"{pct} s", "verdict"):
+    for col in ("model", "quant", "budget", "N", "mode", "accuracy", f"{pct} s", "verdict",
+                "provenance (accuracy / latency)"):
         ru.add_column(col)
     for c in rec.runner_ups:
         ru.add_row(c.model, c.quant, str(c.budget), str(c.samples), str(c.power_mode or "-"),
-                   f"{c.accuracy:.3f}", f"{c.latency_s:.2f}", c.verdict)
+                   f"{c.accuracy:.3f}", f"{c.latency_s:.2f}", c.verdict, source(c))
     out.print(ru)
     for title, front, attr in (("Pareto front: accuracy vs latency", rec.pareto_latency,
                                 "latency_s"),
@@ -79,12 +86,13 @@ def _print_human(rec: Any) -> None:
             continue
         pt = Table(title=title)
         for col in ("model", "quant", "budget", "N", "mode", "accuracy",
-                    f"{pct} s" if attr == "latency_s" else "J", "memory", "meets all"):
+                    f"{pct} s" if attr == "latency_s" else "J", "memory", "meets all",
+                    "provenance (accuracy / latency)"):
             pt.add_column(col)
         for c in front:
             pt.add_row(c.model, c.quant, str(c.budget), str(c.samples), str(c.power_mode or "-"),
                        f"{c.accuracy:.3f}", f"{getattr(c, attr):.2f}",
-                       format_bytes(c.memory_bytes), "yes" if c.feasible else "no")
+                       format_bytes(c.memory_bytes), "yes" if c.feasible else "no", source(c))
         out.print(pt)
     cc, s = rec.cross_check, rec.search
     if cc.enumerated:

@@ -33,6 +33,7 @@ def readout(duration_s: float, period_s: float, source: str | None = None) -> di
     rails_w = {k: v / window_s for k, v in phase.rails_j.items()} if window_s > 0 else {}
     data: dict[str, Any] = {
         "source": sampler.source,
+        "provenance": "measured",  # every figure below is a sensor reading taken now
         "power_available": sampler.available and phase.energy_j is not None,
         "total_rule": cond.pop("total", None),
         "window_s": window_s,
@@ -51,7 +52,8 @@ def readout(duration_s: float, period_s: float, source: str | None = None) -> di
 
 
 def _table(data: dict[str, Any]) -> None:
-    title = f"edgeprof telemetry — source: {data['source']} ({data['window_s']:.2f} s window)"
+    title = (f"edgeprof telemetry — measured, source: {data['source']} "
+             f"({data['window_s']:.2f} s window)")
     table = Table(title=title)
     table.add_column("what")
     table.add_column("value", justify="right")

@@ -84,7 +84,24 @@ def recommend(profile: LatencyModel, accuracy: AccuracyModel, problem: Problem, 
                     "accuracy_source": accuracy.source, "edgeprof_version": __version__,
                     "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
         notes=notes)
+    rec.provenance["sources"] = _sources(grid, profile, [*rec.runner_ups, *front_lat,
+                                                         *front_energy, *points])
     return rec
+
+
+def _sources(grid, profile: LatencyModel, cands: list) -> dict[str, dict[str, str]]:
+    """Provenance of the accuracy and the latency of each listed ``model/quant``, so that the
+    runner-up and Pareto rows (plain numbers) say where their figures come from."""
+    pr, out = grid.problem, {}
+    for c in cands:
+        key = f"{c.model}/{c.quant}"
+        if key in out:
+            continue
+        acc = grid.accuracy.accuracy(c.model, c.quant, c.budget, c.samples, pr.semantics)
+        lat = profile.predict(c.model, c.quant, pr.input_tokens, c.budget, batch=c.samples,
+                              power_mode=c.power_mode)
+        out[key] = {"accuracy": str(acc.provenance), "latency": str(lat.e2e_s.provenance)}
+    return out
 
 
 def _cross_check(grid, optimum: Pick | None, best: Pick | None, sampler_best: Pick | None,
