@@ -405,7 +405,9 @@ def load_accuracy(path: str | Path, *, model: str | None = None, quant: str | No
         sets[key] = build_trace_set(samples, f"{p} {key[0]}/{q}",
                                     has_answer_field=(raw_model, q) in with_answers)
     if not sets:
-        raise UserInputError(f"{p} has no traces for the --model/--quant given.")
+        covered = sorted({f"{normalize_model(m)}/{q}" for m, q in groups})
+        raise UserInputError(f"{p} has no traces for the --model/--quant given; it covers "
+                             f"{', '.join(covered)}.")
     provenance = Provenance.SYNTHETIC if Provenance.SYNTHETIC in labels else Provenance.IMPORTED
     return TraceAccuracy(sets, f"{p} (traces)", provenance, missing_answers)
 

@@ -16,6 +16,7 @@ from edgeprof.device.detect import (
     read_cpu,
 )
 from edgeprof.device.spec import DeviceSpec, load_device_spec
+from edgeprof.errors import UserInputError
 from edgeprof.units import format_bytes
 
 
@@ -48,6 +49,8 @@ def devices(
 
       edgeprof devices --json --no-bandwidth
     """
+    if not no_bandwidth and not seconds > 0:
+        raise UserInputError(f"--seconds must be > 0; got {seconds:g} (or pass --no-bandwidth).")
     found = detect()
     bandwidth: dict[str, Any] | None = None
     if not no_bandwidth:

@@ -33,9 +33,11 @@ def validate(manifest: Path = typer.Argument(..., help="manifest.yaml or .json t
     """Validate a manifest (schema and consistency); one line per problem, exit 2."""
     from edgeprof.manifest.validate import problems, read_manifest_file
 
+    if not manifest.is_file():
+        raise UserInputError(f"{manifest} does not exist; write one with `edgeprof export`.")
     data = read_manifest_file(manifest)
     if data is None:
-        raise UserInputError(f"{manifest} does not exist.")
+        raise UserInputError(f"{manifest} is empty; write one with `edgeprof export`.")
     if isinstance(data, Exception):
         raise UserInputError(f"{manifest} is not valid YAML/JSON ({str(data).splitlines()[0]}).")
     found = problems(data)

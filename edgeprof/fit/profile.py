@@ -104,7 +104,11 @@ class Profile:
         try:
             data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
         except (json.JSONDecodeError, yaml.YAMLError) as exc:
-            raise DataFormatError(f"{path} is not valid YAML/JSON ({exc}).") from None
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise DataFormatError(f"{path} is not valid YAML/JSON ({what}{where}); fix the file "
+                                  "or write a new one with `edgeprof fit`.") from None
         if not isinstance(data, dict) or "device" not in data:
             raise DataFormatError(f"{path} has no `device:` section; it is not a profile.")
         device = load_device_spec(path) if path.suffix in (".yaml", ".yml") else \

@@ -82,9 +82,10 @@ class GroupStudy:
         self.pair_index = {p: i for i, p in enumerate(grid.space.pairs)}
         self.n_index = {n: j for j, n in enumerate(grid.space.samples)}
         self.dists = _distributions(grid)
+        chosen = make_sampler(sampler, seed, grid)  # its own one-line error for a bad name
         try:
             self.study = optuna.create_study(
-                storage=storage, sampler=make_sampler(sampler, seed, grid),
+                storage=storage, sampler=chosen,
                 study_name=study_name, direction="maximize", load_if_exists=True)
         except (ValueError, ImportError, RuntimeError) as exc:
             raise UserInputError(f"Cannot open the study at --storage {storage!r} ({exc}); "

@@ -34,13 +34,14 @@ _HINTS = {
 
 def detect_source(forced: str | None = None) -> PowerSource:
     """The best available source, or the one named by ``forced``/``EDGEPROF_POWER_SOURCE``."""
+    origin = "--source" if forced else "EDGEPROF_POWER_SOURCE"
     forced = (forced or os.environ.get("EDGEPROF_POWER_SOURCE") or "").strip().lower() or None
     if forced is not None:
         if forced == "none":
             return NoSource()
         if forced not in DETECTORS:
             raise UserInputError(
-                f"Unknown power source {forced!r} in EDGEPROF_POWER_SOURCE; use one of "
+                f"Unknown power source {forced!r} in {origin}; use one of "
                 f"{', '.join([*DETECTORS, 'none'])}."
             )
         source = DETECTORS[forced]()
