@@ -202,6 +202,8 @@ def test_no_power_source_and_missing_inputs_are_notes(tmp_path: Path, run_cli) -
     # the sweep folder itself works as DIR
     code, _, err = run_cli("report", str(sweep), "--out", str(tmp_path / "s.html"))
     assert code == 0 and "no profile found" in err
+    hint = " ".join(err.split())  # rich may wrap the line
+    assert f"edgeprof fit {sweep} --out" in hint and "sweep/sweep" not in hint
 
 
 def test_explicit_inputs_and_nothing_usable(demo: Path, tmp_path: Path, run_cli) -> None:

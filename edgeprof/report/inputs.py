@@ -103,7 +103,8 @@ def _load_sweep(inp: ReportInputs, sweep: Path | None, where: str) -> None:
 
 def _load_profile(inp: ReportInputs, where: str) -> None:
     if inp.profile_path is None:
-        inp.missing["profile"] = (f"no profile found: run edgeprof fit {where}/sweep --out "
+        swept = inp.sweep_path or f"{where}/sweep"
+        inp.missing["profile"] = (f"no profile found: run edgeprof fit {swept} --out "
                                   f"{where}/profile.yaml")
         return
     from edgeprof.fit.profile import Profile
