@@ -2,7 +2,7 @@
 
 Written against the contract in docs/CONTRACTS.md (``detect()`` / ``host_spec()`` in
 ``edgeprof/device/detect.py``, roots from ``EDGEPROF_PROCFS_ROOT`` / ``EDGEPROF_ETC_ROOT`` /
-``EDGEPROF_SYSFS_ROOT``). Until that module exists these tests are expected to fail.
+``EDGEPROF_SYSFS_ROOT``).
 """
 
 from __future__ import annotations
@@ -13,16 +13,8 @@ from typing import Any
 
 import pytest
 
+from edgeprof.device import detect as detect_mod
 from edgeprof.device import list_device_names
-
-try:
-    from edgeprof.device import detect as detect_mod
-except ImportError:  # the devices room has not shipped detect.py yet
-    detect_mod = None
-
-needs_detect = pytest.mark.xfail(
-    detect_mod is None, reason="edgeprof/device/detect.py does not exist yet", strict=False
-)
 
 BOARDS = Path(__file__).parent / "fixtures" / "boards"
 BOARD_NAMES = sorted(p.name for p in BOARDS.iterdir() if (p / "expected.json").exists())
@@ -57,27 +49,21 @@ def test_fixture_profiles_are_shipped() -> None:
 
 
 @pytest.mark.parametrize("board", BOARD_NAMES)
-@needs_detect
 def test_board_maps_to_profile(board: str, replay) -> None:
-    assert detect_mod is not None
     replay(board)
     found = [_profile_of(d) for d in detect_mod.detect()]
     assert _expected(board)["profile"] in found, f"{board}: detected {found}"
 
 
 @pytest.mark.parametrize("board", BOARD_NAMES)
-@needs_detect
 def test_host_spec_auto_is_the_board(board: str, replay) -> None:
-    assert detect_mod is not None
     replay(board)
     spec = detect_mod.host_spec("auto")
     assert spec.name == _expected(board)["profile"]
 
 
-@needs_detect
 def test_memory_tells_variants_apart(replay) -> None:
     """Same model string, different memory: AGX Orin 32GB vs 64GB."""
-    assert detect_mod is not None
     replay("agx-orin-32gb")
     assert "jetson-agx-orin-32gb" in [_profile_of(d) for d in detect_mod.detect()]
     replay("agx-orin-64gb-devkit")

@@ -148,6 +148,26 @@ def test_refuses_other_machine_or_incompatible_spec(tmp_path: Path) -> None:
     assert len(read_measurements(tmp_path)) == 1  # nothing appended
 
 
+
+def test_store_refuses_other_schema_or_library_versions(tmp_path: Path) -> None:
+    from edgeprof.table import SCHEMA_VERSION, RunConditions
+
+    cond = RunConditions(edgeprof_version="0", device="cpu-test",
+                         device_fingerprint={"cpu_model": "X"},
+                         library_versions={"numpy": "2.0.0"})
+    store = SweepStore(tmp_path)
+    store.open()
+    store.write_conditions(cond)
+    run_json = tmp_path / "run.json"
+    raw = json.loads(run_json.read_text())
+    store.check_compatible(cond, None)  # its own conditions: resumable
+    run_json.write_text(json.dumps(raw | {"schema_version": SCHEMA_VERSION + 1}))
+    with pytest.raises(UserInputError, match=r"schema version.*--out"):
+        store.check_compatible(cond, None)
+    run_json.write_text(json.dumps(raw | {"library_versions": {"numpy": "0.0.1"}}))
+    with pytest.raises(UserInputError, match=r"other library versions.*--out"):
+        store.check_compatible(cond, None)
+
 class SlowEngine(SleepEngine):
     def run(self, input_tokens: int, output_tokens: int, batch: int):
         if input_tokens == 32:

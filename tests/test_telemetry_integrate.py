@@ -46,10 +46,13 @@ def test_window_beyond_samples_is_held_and_flagged():
 
 
 def test_bad_windows_raise():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no samples"):
         integrate_power([], [], 0, 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="ends before it starts"):
         integrate_power([0, 1], [1.0, 1.0], 5, 1)
+    with pytest.raises(ValueError, match="ends before it starts"):
+        integrate_power([0, 10], [1.0, 1.0], 5, 4)  # one nanosecond backwards
+    assert integrate_power([0, 10], [1.0, 1.0], 5, 5)[0] == 0.0  # empty window, no energy
 
 
 def test_counter_energy_interpolates_the_edges():
@@ -78,3 +81,30 @@ def test_constant_power_any_spacing(gaps, watts, a, b):
     t0, t1 = int(lo * ts[-1]), int(hi * ts[-1])
     e, _, _ = integrate_power(ts, [watts] * len(ts), t0, t1)
     assert e == pytest.approx(watts * (t1 - t0) / S, rel=1e-9, abs=1e-12)
+
+
+def test_samples_on_the_window_edges_are_counted():
+    """The count is of samples in the closed window [t0, t1], as the counter path counts them
+    (sampler._energy: ``t0 <= t <= t1``); edges on samples add no area."""
+    ts = [0, S, 2 * S, 3 * S]
+    e, n, flags = integrate_power(ts, [1.0, 3.0, 5.0, 7.0], S, 3 * S)
+    assert n == 3 and flags == []
+    assert e == pytest.approx(0.5 * (3 + 5) + 0.5 * (5 + 7))  # two trapezoids
+    _, n_inner, _ = integrate_power(ts, [1.0] * 4, S // 2, 5 * S // 2)
+    assert n_inner == 2  # the samples at 1 s and 2 s
+
+
+def test_either_edge_alone_beyond_the_samples_is_flagged():
+    ts, p = [S, 2 * S], [2.0, 4.0]
+    e_late, _, late = integrate_power(ts, p, S, 3 * S)
+    e_early, _, early = integrate_power(ts, p, 0, 2 * S)
+    assert late == ["extrapolated"] and early == ["extrapolated"]
+    assert e_late == pytest.approx(3.0 + 4.0)  # ramp 2→4 W over 1 s, then 4 W held 1 s
+    assert e_early == pytest.approx(2.0 + 3.0)  # 2 W held 1 s, then the ramp
+    assert integrate_power(ts, p, S, 2 * S)[2] == []  # exactly the sampled span
+
+
+def test_unwrap_without_change_is_zero():
+    max_range = 262_143_328_850
+    assert unwrap_delta(12_345, 12_345, max_range) == 0  # no energy, not one full wrap
+    assert unwrap_delta(max_range - 1, 0, max_range) == 1

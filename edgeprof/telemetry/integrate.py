@@ -28,7 +28,8 @@ def _interp(ts: Sequence[int], vs: Sequence[float], t: int) -> float:
 def integrate_power(
     ts_ns: Sequence[int], power_w: Sequence[float], t0_ns: int, t1_ns: int
 ) -> tuple[float, int, list[str]]:
-    """Joules over ``[t0_ns, t1_ns]``, the number of samples inside it, and flags.
+    """Joules over ``[t0_ns, t1_ns]``, the number of samples inside it (edges included), and
+    flags.
 
     ``ts_ns`` must be increasing. Flags: ``extrapolated`` when the window reaches past the
     samples (the nearest sample is held there).
@@ -47,7 +48,8 @@ def integrate_power(
     energy = 0.0
     for k in range(1, len(pts_t)):
         energy += 0.5 * (pts_v[k] + pts_v[k - 1]) * (pts_t[k] - pts_t[k - 1]) * NS
-    return energy, hi - lo, flags
+    inside = bisect.bisect_right(ts_ns, t1_ns) - bisect.bisect_left(ts_ns, t0_ns)  # [t0, t1]
+    return energy, inside, flags
 
 
 def counter_energy(
