@@ -64,6 +64,10 @@ def test_glitch_is_flagged_and_does_not_move_the_fit() -> None:
     m = PrefillModel(ARCH, 0.02).fit(X, y_bad)
     assert [o["input_tokens"] for o in m.outliers_] == [INPUTS[10]]
     assert m.coef_["s_per_tflop"] == pytest.approx(clean.coef_["s_per_tflop"], rel=0.01)
+    # noise-free data: the refit without the flagged point recovers the truth exactly (the
+    # robust first pass alone is ~5e-4 off)
+    assert m.coef_["s_per_tflop"] == pytest.approx(0.04, rel=1e-6)
+    assert m.coef_["overhead_s"] == pytest.approx(0.03, rel=1e-6)
     assert m.record()["outliers"][0]["measured"] == pytest.approx(y_bad[10])
 
 
