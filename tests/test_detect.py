@@ -11,6 +11,9 @@ import pytest
 
 from edgeprof.device import detect as det
 from edgeprof.device.bandwidth import BandwidthResult
+from edgeprof.device.cpu import info as cpu_info
+from edgeprof.device.jetson import board as jetson_board
+from edgeprof.device.nvidia import gpus as nvidia_gpus
 from edgeprof.errors import UserInputError
 
 ROOTS = Path(__file__).parent / "fixtures" / "detect"
@@ -23,7 +26,7 @@ def machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 
     def use(name: str, torch_gpus: bool = False) -> None:
         if not torch_gpus:
-            monkeypatch.setattr(det, "_torch_gpus", lambda: None)
+            monkeypatch.setattr(nvidia_gpus, "_torch_gpus", lambda: None)
         root = ROOTS / name
         monkeypatch.setenv("EDGEPROF_PROCFS_ROOT", str(root / "proc"))
         monkeypatch.setenv("EDGEPROF_SYSFS_ROOT", str(root / "sys"))
@@ -44,7 +47,7 @@ def test_cpu_only_host(machine, fake_bandwidth) -> None:
     machine("cpu-only")
     found = det.detect()
     assert [d.kind for d in found] == ["cpu"]
-    cpu = det.read_cpu()
+    cpu = cpu_info.read_cpu()
     assert cpu.model == "Intel(R) Xeon(R) Platinum 8480+"
     assert (cpu.logical_cores, cpu.physical_cores, cpu.mhz) == (4, 2, 3800.0)
     assert cpu.memory_bytes == 16384000 * 1024
@@ -82,10 +85,10 @@ def test_jetson_agx_orin(machine) -> None:
 
 def test_jetson_memory_picks_the_variant() -> None:
     model = "NVIDIA Jetson AGX Orin Developer Kit"
-    assert det.jetson_profile(model, "", 30536276 * 1024) == "jetson-agx-orin-32gb"
-    assert det.jetson_profile(model, "", 64335836 * 1024) == "jetson-agx-orin-64gb"
-    assert det.jetson_profile(model, "nvidia,p3701-0004", None) == "jetson-agx-orin-32gb"
-    assert det.jetson_profile("NVIDIA Jetson TX2", "", None) is None
+    assert jetson_board.jetson_profile(model, "", 30536276 * 1024) == "jetson-agx-orin-32gb"
+    assert jetson_board.jetson_profile(model, "", 64335836 * 1024) == "jetson-agx-orin-64gb"
+    assert jetson_board.jetson_profile(model, "nvidia,p3701-0004", None) == "jetson-agx-orin-32gb"
+    assert jetson_board.jetson_profile("NVIDIA Jetson TX2", "", None) is None
 
 
 def _props(name: str, mem: float, cc: tuple[int, int]) -> SimpleNamespace:

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 
 from edgeprof.device import load_device_spec
-from edgeprof.device.jetson_power import (
+from edgeprof.device.jetson.power_mode import PowerModeController, RebootRequiredError
+from edgeprof.device.jetson.tools import (
     CommandResult,
-    PowerModeController,
-    RebootRequiredError,
     parse_jetson_clocks_show,
     parse_nvpmodel_conf,
     parse_nvpmodel_query,

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from edgeprof.accuracy import load_accuracy
+from edgeprof.device.power_source import PowerSource, Reading
 from edgeprof.device.spec import DeviceSpec
 from edgeprof.fit import Profile, fit_rows
 from edgeprof.report.model_errors import error_rows, pct
@@ -22,7 +23,6 @@ from edgeprof.sweep import SweepStore, build_spec
 from edgeprof.sweep.runner import SweepRunner
 from edgeprof.table import read_measurements
 from edgeprof.telemetry import NullSampler, Sampler
-from edgeprof.telemetry.source import PowerSource, Reading
 from edgeprof.telemetry.trace import TRACE_FILE, read_power_trace
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sweep"

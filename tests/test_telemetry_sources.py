@@ -12,12 +12,17 @@ from unittest import mock
 
 import pytest
 
+from edgeprof.device._fs import thermal_zones
+from edgeprof.device.cpu.info import cpu_freqs_mhz
+from edgeprof.device.cpu.rapl import RaplSource
+from edgeprof.device.jetson.clocks import gpu_clock_mhz, gpu_devfreq
+from edgeprof.device.jetson.rails import JetsonRailsSource
+from edgeprof.device.jetson.tegrastats import TegrastatsSource, parse_line, reading_from_line
+from edgeprof.device.jetson.tools import parse_jetson_clocks_show, parse_nvpmodel_query
+from edgeprof.device.nvidia.nvml import NvmlSource, throttle_names
 from edgeprof.errors import UnsupportedError, UserInputError
-from edgeprof.telemetry import default_sampler, detect_source, host
-from edgeprof.telemetry.jetson import JetsonRailsSource
-from edgeprof.telemetry.nvml import NvmlSource, throttle_names
-from edgeprof.telemetry.rapl import RaplSource
-from edgeprof.telemetry.tegrastats import TegrastatsSource, parse_line, reading_from_line
+from edgeprof.telemetry import default_sampler, detect_source
+from edgeprof.telemetry.memory import unified_memory
 
 FIX = Path(__file__).parent / "fixtures" / "telemetry"
 REC = FIX / "recorded"
@@ -59,15 +64,15 @@ def test_thor_ina238_vin_is_the_total(monkeypatch):
     r = src.read()
     assert r.rails_w == pytest.approx({"VIN": 29.991936})
     assert r.total_w == pytest.approx(29.991936) and src.total_rule == "VIN"
-    assert host.gpu_clock_mhz(host.gpu_devfreq()) == {"gpu": 1575.0, "gpu_max": 1575.0}
+    assert gpu_clock_mhz(gpu_devfreq()) == {"gpu": 1575.0, "gpu_max": 1575.0}
 
 
 def test_orin_host_probes(monkeypatch):
     use_board(monkeypatch, "orin-agx-jp6")
-    assert host.thermal_zones()["tj-thermal"] == 48.0
-    assert host.gpu_clock_mhz(host.gpu_devfreq())["gpu"] == pytest.approx(1300.5)
-    assert host.cpu_freqs_mhz()["cpu3"] == pytest.approx(2201.6)
-    assert host.unified_memory()["nvmap_used_bytes"] == 1048576 * 1024
+    assert thermal_zones()["tj-thermal"] == 48.0
+    assert gpu_clock_mhz(gpu_devfreq())["gpu"] == pytest.approx(1300.5)
+    assert cpu_freqs_mhz()["cpu3"] == pytest.approx(2201.6)
+    assert unified_memory()["nvmap_used_bytes"] == 1048576 * 1024
 
 
 def test_rapl_wraps_around(tmp_path, monkeypatch):
@@ -194,14 +199,15 @@ def test_tegrastats_source_runs_and_stops_the_tool(tmp_path, monkeypatch):
 
 
 def test_nvpmodel_and_jetson_clocks_parsing():
-    assert host.parse_nvpmodel((REC / "nvpmodel_q_orin.txt").read_text()) == {"name": "MAXN",
-                                                                             "id": 0}
-    assert host.parse_nvpmodel("garbage") is None
-    tx2 = host.parse_jetson_clocks((REC / "jetson_clocks_show_tx2.txt").read_text())
-    assert tx2 is not None and tx2["pinned"] is False and tx2["power_mode"] == "MAXP_CORE_ARM"
-    assert tx2["gpu"] == {"min": 114750000, "max": 1134750000, "cur": 114750000}
-    pinned = host.parse_jetson_clocks((REC / "jetson_clocks_show_pinned.txt").read_text())
-    assert pinned is not None and pinned["pinned"] is True
+    assert parse_nvpmodel_query((REC / "nvpmodel_q_orin.txt").read_text()) == ("MAXN", 0)
+    assert parse_nvpmodel_query("garbage") is None
+    tx2 = parse_jetson_clocks_show((REC / "jetson_clocks_show_tx2.txt").read_text())
+    assert tx2["pinned"] is False and tx2["power_mode"] == "MAXP_CORE_ARM"
+    gpu = tx2["gpu"]
+    assert (gpu["MinFreq"], gpu["MaxFreq"], gpu["CurrentFreq"]) == (114750000, 1134750000,
+                                                                    114750000)
+    pinned = parse_jetson_clocks_show((REC / "jetson_clocks_show_pinned.txt").read_text())
+    assert pinned["pinned"] is True
 
 
 def test_detection_order_and_forcing(monkeypatch, tmp_path):

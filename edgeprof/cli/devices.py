@@ -8,14 +8,11 @@ import typer
 from rich.table import Table
 
 from edgeprof.cli._common import err, out, print_json
-from edgeprof.device.detect import (
-    DetectedDevice,
-    cpu_spec,
-    derived_gpu_spec,
-    detect,
-    read_cpu,
-)
+from edgeprof.device.cpu.info import cpu_spec, read_cpu
+from edgeprof.device.detect import detect
+from edgeprof.device.nvidia.gpus import derived_gpu_spec
 from edgeprof.device.spec import DeviceSpec, load_device_spec
+from edgeprof.device.types import DetectedDevice
 from edgeprof.errors import UserInputError
 from edgeprof.units import format_bytes
 

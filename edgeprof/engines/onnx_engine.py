@@ -221,7 +221,7 @@ class OnnxEngine(Engine):
 
     def _run(self, session: Any, arch: ArchSpec, input_tokens: int, output_tokens: int,
              batch: int) -> RunResult:
-        from edgeprof.engines.torch_memory import PeakRSS
+        from edgeprof.telemetry.memory import PeakRSS
 
         dev = ("cuda", self.device_id) if self.cuda else ("cpu", 0)
         kv_dtype = np.float16 if self.quant == "fp16" or (self.cuda and self.quant == "int4") \

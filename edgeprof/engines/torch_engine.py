@@ -26,12 +26,12 @@ from edgeprof.catalog.architectures import ArchSpec
 from edgeprof.catalog.quant import INT4_GROUP_SIZE, get_quant
 from edgeprof.engines.base import Engine, RunResult, Support
 from edgeprof.engines.torch_build import build_model, has_local_weights
-from edgeprof.engines.torch_memory import PeakRSS
 from edgeprof.engines.torch_onednn import onednn_available, prepack_dense_linears
 from edgeprof.engines.torch_quant import quantize_decoder_linears, tensor_bytes
 from edgeprof.engines.torch_support import KernelPlan, Platform, detect_platform, plan_quant
 from edgeprof.errors import EngineOOM, UnsupportedError, UserInputError
 from edgeprof.table.schema import QuantImpl
+from edgeprof.telemetry.memory import PeakRSS
 
 _DEVICE = re.compile(r"^(cpu|cuda)(:\d+)?$")
 _OOM_TEXT = ("out of memory", "can't allocate memory", "not enough memory")

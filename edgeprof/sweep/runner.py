@@ -296,7 +296,7 @@ def power_controller(spec: SweepSpec) -> Any:
     """The Jetson power-mode controller, imported only when ``--power-modes`` is given."""
     if not spec.power_modes:
         return None
-    from edgeprof.device.jetson_power import PowerModeController
+    from edgeprof.device.jetson.power_mode import PowerModeController
 
     controller = PowerModeController()
     if not controller.available():
@@ -310,8 +310,9 @@ def power_controller(spec: SweepSpec) -> Any:
 def prepare(spec: SweepSpec, out: Path | str, *, sampler: PowerSampler | None = None,
             engine: Engine | None = None, idle_s: float = 2.0,
             progress: Progress | None = None) -> SweepRunner:
-    """Build a runner: engine, device identity, sampler and (lazily) the power controller."""
-    from edgeprof.device.detect import device_row_name, fingerprint
+    """Build a runner: engine, one machine snapshot, sampler and (lazily) the power
+    controller."""
+    from edgeprof.device.machine import snapshot
 
     if sampler is None:
         from edgeprof.telemetry import default_sampler
@@ -321,18 +322,11 @@ def prepare(spec: SweepSpec, out: Path | str, *, sampler: PowerSampler | None = 
     engine = engine or get_engine(spec.engine, spec.device, **spec.engine_options)
     store = SweepStore(out)
     old = store.read_conditions()
-    device_spec = (old or {}).get("device_spec") or _device_spec(spec.device)
+    recorded = (old or {}).get("device_spec")
+    # One detection for the row name, the fingerprint and the spec (a CPU's bandwidth is
+    # measured now, 1 s, unless run.json already holds the spec).
+    machine = snapshot(spec.device, with_spec=not recorded)
     return SweepRunner(spec=spec, store=store, engine=engine, sampler=sampler,
-                       device_name=device_row_name(spec.device),
-                       fingerprint=fingerprint(spec.device), power=power, idle_s=idle_s,
-                       device_spec=device_spec, progress=progress or NullProgress())
-
-
-def _device_spec(device: str) -> dict[str, Any] | None:
-    """This device's spec for ``run.json`` (a CPU's bandwidth is measured now, 1 s)."""
-    from edgeprof.device.detect import host_spec
-
-    try:
-        return host_spec(device).model_dump(mode="json")
-    except Exception:  # a spec is a convenience for `fit`; never fail a sweep over it
-        return None
+                       device_name=machine.name, fingerprint=machine.fingerprint,
+                       power=power, idle_s=idle_s, device_spec=recorded or machine.spec,
+                       progress=progress or NullProgress())

@@ -1,4 +1,6 @@
-"""Samplers that run beside a workload: power, energy, memory, clocks, thermals.
+"""Samplers that run beside a workload: power, energy, memory, clocks, thermals — the
+sampler, measurement windows, integration and traces. The hardware they read (NVML, Jetson
+rails, tegrastats, RAPL, clocks, thermal zones) lives by family under :mod:`edgeprof.device`.
 
 ``default_sampler(period_s)`` picks the best power source on this machine (Jetson rails >
 tegrastats > NVML > RAPL > none; ``EDGEPROF_POWER_SOURCE`` forces one) and wraps it in a
@@ -6,10 +8,10 @@ background :class:`Sampler`. Without any source it still samples clocks, tempera
 memory, and reports power as ``None`` (source ``"none"``).
 """
 
+from edgeprof.device.power_source import NoSource, PowerSource, Reading
 from edgeprof.telemetry.base import NullSampler, PhaseEnergy, PowerSampler
 from edgeprof.telemetry.detect import detect_source
 from edgeprof.telemetry.sampler import DEFAULT_PERIOD_S, Sampler
-from edgeprof.telemetry.source import NoSource, PowerSource, Reading
 
 
 def default_sampler(period_s: float = DEFAULT_PERIOD_S) -> Sampler:

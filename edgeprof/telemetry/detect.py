@@ -1,4 +1,5 @@
-"""Which power source this machine offers: Jetson rails > tegrastats > NVML > RAPL > none.
+"""Which power source this machine offers (each implemented by its hardware family under
+:mod:`edgeprof.device`): Jetson rails > tegrastats > NVML > RAPL > none.
 
 ``EDGEPROF_POWER_SOURCE`` forces one (``jetson``, ``tegrastats``, ``nvml``, ``rapl``,
 ``none``); a forced source that is not present is an error, while auto-detection falls back
@@ -10,12 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from edgeprof.device.cpu.rapl import RaplSource
+from edgeprof.device.jetson.rails import JetsonRailsSource
+from edgeprof.device.jetson.tegrastats import TegrastatsSource
+from edgeprof.device.nvidia.nvml import NvmlSource
+from edgeprof.device.power_source import NoSource, PowerSource
 from edgeprof.errors import UnsupportedError, UserInputError
-from edgeprof.telemetry.jetson import JetsonRailsSource
-from edgeprof.telemetry.nvml import NvmlSource
-from edgeprof.telemetry.rapl import RaplSource
-from edgeprof.telemetry.source import NoSource, PowerSource
-from edgeprof.telemetry.tegrastats import TegrastatsSource
 
 DETECTORS: dict[str, Callable[[], PowerSource | None]] = {
     "jetson": JetsonRailsSource.detect,

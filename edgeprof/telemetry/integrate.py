@@ -9,7 +9,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 
+from edgeprof.device.power_source import unwrap_delta
+
 NS = 1e-9
+
+__all__ = ["counter_energy", "integrate_power", "unwrap_delta"]
 
 
 def _interp(ts: Sequence[int], vs: Sequence[float], t: int) -> float:
@@ -57,12 +61,3 @@ def counter_energy(
 ) -> float:
     """Joules over the window from a cumulative (already unwrapped) energy counter."""
     return _interp(ts_ns, energy_j, t1_ns) - _interp(ts_ns, energy_j, t0_ns)
-
-
-def unwrap_delta(previous: int, current: int, max_range: int) -> int:
-    """Counter increase from ``previous`` to ``current`` for a counter that wraps at
-    ``max_range`` (RAPL ``max_energy_range_uj``); assumes at most one wrap between reads."""
-    delta = current - previous
-    if delta < 0:
-        delta += max_range
-    return delta

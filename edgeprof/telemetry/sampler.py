@@ -15,12 +15,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from edgeprof.device._fs import thermal_zones
+from edgeprof.device.cpu.info import cpu_freqs_mhz
+from edgeprof.device.jetson.clocks import gpu_clock_mhz, gpu_devfreq
+from edgeprof.device.jetson.tools import jetson_power_state
+from edgeprof.device.power_source import NoSource, PowerSource, Reading
 from edgeprof.errors import UserInputError
-from edgeprof.telemetry import host
 from edgeprof.telemetry.base import PhaseEnergy
 from edgeprof.telemetry.integrate import counter_energy, integrate_power
 from edgeprof.telemetry.memory import memory_snapshot, process_rss_bytes
-from edgeprof.telemetry.source import NoSource, PowerSource, Reading
 
 DEFAULT_PERIOD_S = 0.05
 DEFAULT_TEMP_LIMIT_C = 85.0
@@ -67,7 +70,7 @@ class Sampler:
         self.temp_limit_c = temp_limit_c
         self.clock_drop = clock_drop
         self._probe_host = probe_host
-        self._gpu_node = host.gpu_devfreq() if probe_host else None
+        self._gpu_node = gpu_devfreq() if probe_host else None
         self._samples: list[Sample] = []
         self._cond = threading.Condition()
         self._stop_evt = threading.Event()
@@ -121,8 +124,8 @@ class Sampler:
         sample = Sample((t_a + t_b) // 2, reading)
         if self._probe_host:
             sample.rss_bytes = process_rss_bytes()
-            sample.clocks_mhz = host.gpu_clock_mhz(self._gpu_node)
-            sample.temps_c = host.thermal_zones()
+            sample.clocks_mhz = gpu_clock_mhz(self._gpu_node)
+            sample.temps_c = thermal_zones()
         sample.clocks_mhz.update(reading.clocks_mhz)
         sample.temps_c.update(reading.temps_c)
         with self._cond:
@@ -278,15 +281,15 @@ class Sampler:
     def _jetson_power_state(self) -> dict:
         now = time.monotonic()
         if self._power_state is None or now - self._power_state[0] > _POWER_STATE_TTL_S:
-            self._power_state = (now, host.jetson_power_state())
+            self._power_state = (now, jetson_power_state())
         return self._power_state[1]
 
     def conditions(self) -> dict[str, Any]:
         """Clocks, temperatures, memory, power mode and sampler facts, recorded per point."""
         samples = self.samples()
         last = samples[-1] if samples else None
-        temps = host.thermal_zones() if self._probe_host else {}
-        clocks = host.gpu_clock_mhz(self._gpu_node) if self._probe_host else {}
+        temps = thermal_zones() if self._probe_host else {}
+        clocks = gpu_clock_mhz(self._gpu_node) if self._probe_host else {}
         mem = memory_snapshot() if self._probe_host else {}
         if last is not None:
             temps.update(last.reading.temps_c)
@@ -302,7 +305,7 @@ class Sampler:
             "idle_power_w": None if self.idle is None else self.idle.avg_power_w,
             "temps_c": temps,
             "clocks_mhz": clocks,
-            "cpu_freq_mhz": host.cpu_freqs_mhz() if self._probe_host else {},
+            "cpu_freq_mhz": cpu_freqs_mhz() if self._probe_host else {},
             "memory": mem,
         }
         if self._probe_host:

@@ -1,0 +1,1 @@
+"""The CPU family: cpuinfo, cpufreq, RAPL energy counters."""

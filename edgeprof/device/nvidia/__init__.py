@@ -1,0 +1,1 @@
+"""The NVIDIA GPU family: CUDA enumeration, profiles by card name, NVML telemetry."""
