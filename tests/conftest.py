@@ -6,7 +6,9 @@ import os
 
 import pytest
 
-# Tests never touch the real sysfs/procfs of the test machine unless they say so.
+# Hardware tests replay fixture trees through EDGEPROF_SYSFS_ROOT / EDGEPROF_PROCFS_ROOT /
+# EDGEPROF_ETC_ROOT (see tests/fixtures); tests that sweep on this machine's CPU do read its
+# real /proc/cpuinfo and thermal zones, which is what they measure.
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 

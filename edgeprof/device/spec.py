@@ -72,9 +72,6 @@ class DeviceSpec(BaseModel):
         known = ", ".join(m.name for m in self.power_modes) or "none"
         raise UserInputError(f"{self.name} has no power mode {name!r}; known modes: {known}.")
 
-    def supports_natively(self, quant: str) -> bool:
-        return quant in self.native_quants
-
 
 def profiles_dir() -> Path:
     """The shipped profiles folder (``EDGEPROF_PROFILES`` overrides)."""

@@ -133,12 +133,6 @@ class Profile:
             path.write_text(yaml.safe_dump(data, sort_keys=False, width=100))
         return path
 
-    def fits_yaml(self) -> str:
-        """The ``fits:``, ``calibration:`` and ``provenance:`` sections as YAML text."""
-        data = _plain({"fits": self.fits, "calibration": self.calibration,
-                       "provenance": self.provenance})
-        return yaml.safe_dump(data, sort_keys=False, width=100)
-
     def hash(self) -> str:
         blob = json.dumps(_plain(self.to_dict()), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()

@@ -10,7 +10,7 @@ from edgeprof.estimates import Estimate
 from edgeprof.search.grid import Grid
 from edgeprof.search.protocols import LatencyModel
 from edgeprof.search.result import Candidate, ConfigOut
-from edgeprof.search.solve import TIE, Pick, group_best, group_closest
+from edgeprof.search.solve import TIE, Pick, group_best, group_closest, rank_key
 from edgeprof.units import format_bytes
 
 
@@ -73,16 +73,6 @@ def violations(grid: Grid, pick: Pick) -> str:
     return "; ".join(out)
 
 
-def representative(grid: Grid, feas: np.ndarray, k: int, b: int, n: int) -> Pick:
-    """The power mode shown for (pair, budget, samples): the fastest feasible one, else the
-    one violating its constraints least."""
-    if feas[k, :, b, n].any():
-        lat = np.where(feas[k, :, b, n], grid.lat_pct[k, :, b, n], np.inf)
-        return Pick(k, int(np.argmin(lat)), b, n)
-    worst = np.max(np.stack([v[k, :, b, n] for v in grid.constraints().values()]), axis=0)
-    return Pick(k, int(np.argmin(worst)), b, n)
-
-
 def runner_ups(grid: Grid, winner: Pick | None, groups: list[tuple[int, int]],
                count: int = 5) -> list[Candidate]:
     """The best configuration of each other evaluated group (pair × samples) — its most
@@ -96,7 +86,7 @@ def runner_ups(grid: Grid, winner: Pick | None, groups: list[tuple[int, int]],
         if pick is not None:
             grid.acc_at(pick.k, pick.b, pick.n)
             picks.append(pick)
-    ranked = sorted(picks, key=lambda p: _key(grid, p))[:count]
+    ranked = sorted(picks, key=lambda p: rank_key(grid, p))[:count]
     win_acc = None if winner is None else float(grid.acc[winner.k, winner.b, winner.n])
     win_lat = None if winner is None else float(grid.lat_pct[winner.k, winner.p, winner.b,
                                                              winner.n])
@@ -115,11 +105,6 @@ def runner_ups(grid: Grid, winner: Pick | None, groups: list[tuple[int, int]],
                        f"{win_lat:.2f} s")
         out.append(candidate(grid, pick, why))
     return out
-
-
-def _key(grid: Grid, pick: Pick) -> tuple[float, float]:
-    return (-float(grid.acc[pick.k, pick.b, pick.n]),
-            float(grid.lat_pct[pick.k, pick.p, pick.b, pick.n]))
 
 
 def pareto(grid: Grid, metric: str) -> tuple[list[Candidate], list[Candidate]]:

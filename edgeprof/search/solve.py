@@ -16,6 +16,7 @@ import numpy as np
 from edgeprof.search.grid import Grid
 
 TIE = 1e-12
+ACC_DECIMALS = 12  # accuracies equal to 12 decimals tie; latency then decides
 
 
 @dataclass(frozen=True, order=True)
@@ -33,18 +34,23 @@ class Pick:
 
 
 def rank_key(grid: Grid, pick: Pick) -> tuple[float, float, Pick]:
-    """Sort key: smaller is better."""
+    """The one ordering rule of the search (smaller is better): higher accuracy (rounded to
+    ``ACC_DECIMALS``), then lower latency at the SLO percentile, then the first configuration
+    in the space's order. ``enumerate_optimum`` is its vectorized form; the study, the
+    enumeration and the runner-up list all rank by it."""
     acc = grid.acc_at(pick.k, pick.b, pick.n)
-    return -round(acc, 12), float(grid.lat_pct[pick.k, pick.p, pick.b, pick.n]), pick
+    return (-round(acc, ACC_DECIMALS), float(grid.lat_pct[pick.k, pick.p, pick.b, pick.n]),
+            pick)
 
 
 def enumerate_optimum(grid: Grid, feasible: np.ndarray | None = None) -> Pick | None:
-    """The best feasible configuration of the whole space (accuracy computed where feasible)."""
+    """The best feasible configuration of the whole space by ``rank_key`` (vectorized;
+    accuracy computed where feasible)."""
     feas = grid.feasible() if feasible is None else feasible
     if not feas.any():
         return None
     grid.fill_accuracy(feas.any(axis=1))
-    acc = np.where(feas, np.round(grid.acc[:, None], 12), -np.inf)
+    acc = np.where(feas, np.round(grid.acc[:, None], ACC_DECIMALS), -np.inf)
     top = acc.max()
     lat = np.where(acc >= top - TIE, grid.lat_pct, np.inf)
     k, p, b, n = np.unravel_index(int(np.argmin(lat)), lat.shape)  # first minimum in C order
@@ -59,7 +65,7 @@ def group_best(grid: Grid, feas: np.ndarray, k: int, n: int) -> Pick | None:
         return None
     best: tuple[float, int] | None = None
     for b in budgets:  # accuracy only at feasible budgets
-        a = round(grid.acc_at(k, int(b), n), 12)
+        a = round(grid.acc_at(k, int(b), n), ACC_DECIMALS)
         if best is None or a > best[0] + TIE:
             best = (a, int(b))
     assert best is not None

@@ -14,14 +14,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import optuna
 from optuna.distributions import CategoricalDistribution
 from optuna.trial import TrialState
 
 from edgeprof.errors import UserInputError
 from edgeprof.search.grid import Grid
-from edgeprof.search.solve import Pick, group_best, group_closest
+from edgeprof.search.solve import Pick, group_best, group_closest, rank_key
 
 SAMPLERS = ("tpe", "nsga2", "random", "grid")
 _FINGERPRINT = "edgeprof_problem"
@@ -155,8 +154,9 @@ class GroupStudy:
                 out.distinct += 1
                 out.from_sampler.add(group)
             self._tell(trial, group)
-            if self.study.sampler.__class__.__name__ == "GridSampler" and \
-                    self.study.sampler.is_exhausted(self.study):
+            sampler = self.study.sampler
+            if isinstance(sampler, optuna.samplers.GridSampler) and \
+                    sampler.is_exhausted(self.study):
                 break
         for pick in enqueue or []:
             if pick.group in seen:
@@ -191,13 +191,7 @@ class GroupStudy:
         for group, pick in evaluated.items():
             if any(v > 0 for v in self.evaluate(group)[2].values()):
                 continue
-            key = (-round(self.grid.acc_at(pick.k, pick.b, pick.n), 12),
-                   float(self.grid.lat_pct[pick.k, pick.p, pick.b, pick.n]), pick)
+            key = rank_key(self.grid, pick)
             if best_key is None or key < best_key:
                 best, best_key = pick, key
         return best, evaluated
-
-
-def feasible_groups(grid: Grid) -> np.ndarray:
-    """(K, N) groups with at least one feasible configuration."""
-    return grid.feasible().any(axis=(1, 2))
