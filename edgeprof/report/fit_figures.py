@@ -54,7 +54,11 @@ def profile_figures(profile: Profile, rows: list[Measurement],
             i = np.array([r.input_tokens for r in pre], float)
             t = np.array([r.ttft_s for r in pre])
             grid = np.linspace(1, i.max() * 1.05, 400)
-            g = profile.predict_grid(m, q, grid, np.ones_like(grid), np.ones_like(grid), mode)
+            # One prediction for the curve and the measured points; both are drawn from it.
+            xs = np.concatenate([grid, i])
+            both = profile.predict_grid(m, q, xs, np.ones_like(xs), np.ones_like(xs), mode)
+            g = {k: np.asarray(both[k])[: grid.size] for k in ("ttft_s", "ttft_lo", "ttft_hi")}
+            p = np.asarray(both["ttft_s"])[grid.size:]
             ax[0, 0].fill_between(grid, g["ttft_lo"], g["ttft_hi"], alpha=0.25,
                                   label="90 % interval")
             ax[0, 0].plot(grid, g["ttft_s"], label="fit")
@@ -75,7 +79,6 @@ def profile_figures(profile: Profile, rows: list[Measurement],
                          xlabel="input tokens",
                          ylabel="TTFT (s)")
             ax[0, 0].legend(fontsize=8)
-            p = profile.predict_grid(m, q, i, np.ones_like(i), np.ones_like(i), mode)["ttft_s"]
             res = 100 * (p / t - 1)
             ax[1, 0].plot(i, res, "o", ms=4)
             ax[1, 0].axhline(0, color="k", lw=0.5)
@@ -93,12 +96,15 @@ def profile_figures(profile: Profile, rows: list[Measurement],
                 o = np.array([r.output_tokens for r in pts], float)
                 t = np.array([r.decode_s for r in pts])
                 grid = np.linspace(2, o.max(), 200)
-                g = profile.predict_grid(m, q, inp, grid, np.ones_like(grid), mode)
+                xs = np.concatenate([grid, o])
+                both = profile.predict_grid(m, q, inp, xs, np.ones_like(xs), mode)
+                g = {k: np.asarray(both[k])[: grid.size]
+                     for k in ("decode_s", "decode_lo", "decode_hi")}
+                pr = np.asarray(both["decode_s"])[grid.size:]
                 line = ax[0, 1].plot(grid, g["decode_s"], label=f"fit, I={inp}")[0]
                 ax[0, 1].fill_between(grid, g["decode_lo"], g["decode_hi"], alpha=0.15,
                                       color=line.get_color())
                 ax[0, 1].plot(o, t, "o", ms=3, color=line.get_color())
-                pr = profile.predict_grid(m, q, inp, o, np.ones_like(o), mode)["decode_s"]
                 residuals.append(100 * (pr / t - 1))
                 ax[1, 1].plot(o, residuals[-1], "o", ms=3, color=line.get_color())
             ax[0, 1].set(title="decode (dots measured)", xlabel="output tokens",
