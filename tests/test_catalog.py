@@ -13,7 +13,8 @@ REQUIRED = [
     "qwen2.5-0.5b", "qwen2.5-1.5b", "qwen2.5-3b", "qwen2.5-7b", "qwen2.5-14b",
     "deepseek-r1-distill-qwen-1.5b", "deepseek-r1-distill-qwen-7b",
     "deepseek-r1-distill-qwen-14b", "deepseek-r1-distill-llama-8b", "llama-3.2-1b",
-    "llama-3.2-3b",
+    "llama-3.2-3b", "qwen3-0.6b", "qwen3-1.7b", "qwen3-4b", "qwen3-8b", "qwen3-14b",
+    "llama-3.1-8b", "phi-4-mini",
 ]
 
 # Sizes as the publishers round them on their model cards (billions).
@@ -22,6 +23,9 @@ MODEL_CARD_BILLIONS = {
     "qwen2.5-14b": 14.7, "deepseek-r1-distill-qwen-1.5b": 1.78,
     "deepseek-r1-distill-qwen-7b": 7.62, "deepseek-r1-distill-qwen-14b": 14.8,
     "deepseek-r1-distill-llama-8b": 8.03, "llama-3.2-1b": 1.23, "llama-3.2-3b": 3.21,
+    # Qwen3 model cards: 0.6B, 1.7B, 4.0B, 8.2B, 14.8B; Llama-3.1-8B and Phi-4-mini Hub pages.
+    "qwen3-0.6b": 0.6, "qwen3-1.7b": 1.72, "qwen3-4b": 4.02, "qwen3-8b": 8.19,
+    "qwen3-14b": 14.77, "llama-3.1-8b": 8.03, "phi-4-mini": 3.84,
 }
 
 
@@ -43,6 +47,53 @@ def test_params_match_transformers_build(name):
         model = transformers.AutoModelForCausalLM.from_config(config)
     counted = sum(p.numel() for p in model.parameters())
     assert counted == arch.params
+
+
+def test_qwen3_q_k_norm_and_phi_partial_rotary_reach_transformers():
+    """The family traits are in the config transformers builds, not only in the arithmetic."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    qwen3 = CATALOG["qwen3-8b"]
+    assert qwen3.qk_norm and not qwen3.qkv_bias and qwen3.head_dim == 128
+    # q/k norm adds 2 x head_dim weights per layer to the Qwen2-style count
+    assert qwen3.norm_params == qwen3.layers * (2 * qwen3.hidden + 2 * 128) + qwen3.hidden
+    cfg = transformers.AutoConfig.for_model(**CATALOG["phi-4-mini"].hf_config())
+    assert cfg.partial_rotary_factor == 0.75
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(
+            transformers.AutoConfig.for_model(**qwen3.scaled(1).hf_config()))
+    names = {n for n, _ in model.named_parameters()}
+    assert "model.layers.0.self_attn.q_norm.weight" in names
+    assert not any(n.endswith("q_proj.bias") for n in names)
+
+
+@pytest.mark.parametrize("name", ["qwen3-0.6b", "phi-4-mini"])
+def test_torch_engine_builds_and_runs_new_families(name):
+    """Random weights from config: one layer and a small vocab keep it to a second on CPU."""
+    pytest.importorskip("transformers")
+    from edgeprof.engines.base import get_engine
+
+    arch = CATALOG[name].model_copy(update={"layers": 1, "vocab": 1024,
+                                            "name": f"{name}-tiny", "published_params": None})
+    engine = get_engine("torch", "cpu", threads=1)
+    engine.load(arch, "fp32")
+    try:
+        result = engine.run(8, 3, 1)
+        assert len(result.token_times_s) == 3
+        weights = engine.loaded_weight_bytes()  # parameters plus the rotary buffers
+        assert arch.params * 4 <= weights < arch.params * 4 + 65536
+    finally:
+        engine.unload()
+
+
+def test_onnx_engine_refuses_what_its_graph_lacks():
+    pytest.importorskip("onnxruntime")
+    from edgeprof.engines.base import get_engine
+
+    engine = get_engine("onnxruntime", "cpu")
+    for name in ("qwen3-0.6b", "phi-4-mini"):
+        support = engine.support(CATALOG[name], "fp32")
+        assert not support.runnable and "torch engine" in support.reason
 
 
 def test_kv_bytes_per_token_formula():
@@ -71,10 +122,22 @@ def test_aliases_and_unknown():
     assert resolve_model("deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B").name == (
         "deepseek-r1-distill-qwen-1.5b")
     assert resolve_model("DSR1-Llama-8B").name == "deepseek-r1-distill-llama-8b"
+    assert resolve_model("Qwen/Qwen3-8B").name == "qwen3-8b"
+    assert resolve_model("meta-llama/Llama-3.1-8B-Instruct").name == "llama-3.1-8b"
+    assert resolve_model("microsoft/Phi-4-mini-instruct").name == "phi-4-mini"
     with pytest.raises(UnknownModelError, match="edgeprof models"):
         resolve_model("gpt-17")
     with pytest.raises(UnknownQuantError, match="choose one of"):
         get_quant("int3")
+
+
+@pytest.mark.parametrize("name", ["qwen3-1.7b", "phi-4-mini"])
+def test_local_hf_folder_new_families(tmp_path, name):
+    (tmp_path / "config.json").write_text(json.dumps(CATALOG[name].hf_config()))
+    arch = resolve_model(str(tmp_path))
+    assert arch.family == CATALOG[name].family
+    assert arch.params == CATALOG[name].params
+    assert arch.partial_rotary_factor == CATALOG[name].partial_rotary_factor
 
 
 def test_local_hf_folder(tmp_path):

@@ -3,6 +3,11 @@
 Every figure here comes from the model's published ``config.json`` on the Hugging Face Hub
 (the ``source`` field names the repository). ``published_params`` is the size that the model
 card or the safetensors index states, used to check the parameter arithmetic.
+
+Families: ``qwen2`` and ``llama`` (separate q/k/v and gate/up projections, optional qkv
+bias), ``qwen3`` (no bias; an RMSNorm over each query and key head, ``qk_norm``) and
+``phi3`` (Phi-4-mini: fused qkv and gate_up projections with the same parameter counts,
+rotary on ``partial_rotary_factor`` of each head, LongRoPE scaling).
 """
 
 from __future__ import annotations
@@ -19,12 +24,12 @@ from edgeprof.errors import DataFormatError, UnknownModelError
 
 
 class ArchSpec(BaseModel):
-    """A decoder-only transformer architecture (Llama / Qwen2 family)."""
+    """A decoder-only transformer architecture (Llama / Qwen2 / Qwen3 / Phi-3 family)."""
 
     model_config = ConfigDict(frozen=True)
 
     name: str = Field(description="catalog name, e.g. qwen2.5-0.5b")
-    family: str = Field(description="transformers model_type: qwen2 or llama")
+    family: str = Field(description="transformers model_type: qwen2, llama, qwen3 or phi3")
     source: str = Field(description="where the figures come from (Hub repo or local folder)")
     layers: int
     hidden: int
@@ -39,6 +44,11 @@ class ArchSpec(BaseModel):
     rms_norm_eps: float = 1e-6
     max_position: int = 32768
     rope_scaling: dict[str, Any] | None = None
+    qk_norm: bool = Field(default=False, description="RMSNorm on each q and k head (Qwen3)")
+    partial_rotary_factor: float = Field(
+        default=1.0, gt=0, le=1, description="share of each head's dims that get rotary (Phi-3)")
+    original_max_position: int | None = Field(
+        default=None, description="pre-extension context of LongRoPE scaling (Phi-3)")
     published_params: int | None = Field(default=None, description="size stated by the publisher")
     scaled_from: str | None = Field(
         default=None, description="set for scaled-down variants: the full model's name"
@@ -65,7 +75,8 @@ class ArchSpec(BaseModel):
 
     @property
     def norm_params(self) -> int:
-        return self.layers * 2 * self.hidden + self.hidden
+        qk = 2 * self.head_dim if self.qk_norm else 0
+        return self.layers * (2 * self.hidden + qk) + self.hidden
 
     @property
     def embedding_params(self) -> int:
@@ -114,9 +125,8 @@ class ArchSpec(BaseModel):
     # ---------------------------------------------------------------------- transformers
     def hf_config(self) -> dict[str, Any]:
         """A ``config.json`` dict that transformers builds this architecture from."""
-        arch = "Qwen2ForCausalLM" if self.family == "qwen2" else "LlamaForCausalLM"
         cfg: dict[str, Any] = {
-            "architectures": [arch],
+            "architectures": [_HF_ARCHITECTURES[self.family]],
             "model_type": self.family,
             "hidden_size": self.hidden,
             "intermediate_size": self.ffn,
@@ -132,9 +142,16 @@ class ArchSpec(BaseModel):
             "hidden_act": "silu",
             "use_cache": True,
         }
-        if self.family == "llama":
+        if self.family in ("llama", "qwen3"):
             cfg["attention_bias"] = self.qkv_bias
+        if self.family == "llama":
             cfg["mlp_bias"] = False
+        if self.family == "phi3":
+            cfg["partial_rotary_factor"] = self.partial_rotary_factor
+            # Phi-4-mini-instruct's pad id; none for a shrunken vocabulary it would not fit
+            cfg["pad_token_id"] = 199999 if self.vocab > 199999 else None
+            if self.original_max_position:
+                cfg["original_max_position_embeddings"] = self.original_max_position
         if self.rope_scaling:
             cfg["rope_scaling"] = dict(self.rope_scaling)
         return cfg
@@ -149,6 +166,10 @@ class ArchSpec(BaseModel):
                 "scaled_from": self.name,
             }
         )
+
+
+_HF_ARCHITECTURES = {"qwen2": "Qwen2ForCausalLM", "llama": "LlamaForCausalLM",
+                     "qwen3": "Qwen3ForCausalLM", "phi3": "Phi3ForCausalLM"}
 
 
 def _qwen(name: str, repo: str, *, layers: int, hidden: int, heads: int, kv: int, ffn: int,
@@ -174,7 +195,38 @@ def _llama(name: str, repo: str, *, layers: int, hidden: int, heads: int, kv: in
                     published_params=params)
 
 
-# published_params: the safetensors parameter count shown on each Hub page.
+def _qwen3(name: str, *, layers: int, hidden: int, heads: int, ffn: int, tied: bool,
+           params: int) -> ArchSpec:
+    """Qwen3 dense: head_dim 128, 8 KV heads, vocab 151936, rope_theta 1e6, 40960 positions,
+    q/k RMSNorm, no bias (every Qwen/Qwen3-* config.json shares these)."""
+    repo = f"Qwen/Qwen3-{name.removeprefix('qwen3-').upper()}"
+    return ArchSpec(name=name, family="qwen3", source=f"huggingface.co/{repo}", layers=layers,
+                    hidden=hidden, heads=heads, kv_heads=8, head_dim=128, ffn=ffn,
+                    vocab=151936, tied_embeddings=tied, qkv_bias=False, rope_theta=1e6,
+                    max_position=40960, qk_norm=True, published_params=params)
+
+
+# Phi-4-mini-instruct's LongRoPE factors (config.json rope_scaling, 48 = 128 * 0.75 / 2).
+_PHI4_MINI_LONG_FACTOR = [
+    1, 1.118320672, 1.250641126, 1.398617824, 1.564103225, 1.74916897, 1.956131817,
+    2.187582649, 2.446418898, 2.735880826, 3.059592084, 3.421605075, 3.826451687,
+    4.279200023, 4.785517845, 5.351743533, 5.984965424, 6.693110555, 7.485043894,
+    8.370679318, 9.36110372, 10.4687158, 11.70738129, 13.09260651, 14.64173252, 16.37415215,
+    18.31155283, 20.47818807, 22.90118105, 25.61086418, 28.64115884, 32.03, 32.1, 32.13,
+    32.23, 32.6, 32.61, 32.64, 32.66, 32.7, 32.71, 32.93, 32.97, 33.28, 33.49, 33.5, 44.16,
+    47.77,
+]
+_PHI4_MINI = ArchSpec(
+    name="phi-4-mini", family="phi3", source="huggingface.co/microsoft/Phi-4-mini-instruct",
+    layers=32, hidden=3072, heads=24, kv_heads=8, head_dim=128, ffn=8192, vocab=200064,
+    tied_embeddings=True, qkv_bias=False, rope_theta=10000.0, rms_norm_eps=1e-5,
+    max_position=131072, partial_rotary_factor=0.75, original_max_position=4096,
+    rope_scaling={"type": "longrope", "long_factor": _PHI4_MINI_LONG_FACTOR,
+                  "short_factor": [1.0] * 48},
+    published_params=3_836_021_760)
+
+# published_params: the safetensors parameter count shown on each Hub page; for Qwen3 the
+# exact counts KerasHub publishes for its converted presets (keras_hub qwen3_presets.py).
 CATALOG: dict[str, ArchSpec] = {
     a.name: a
     for a in (
@@ -204,6 +256,19 @@ CATALOG: dict[str, ArchSpec] = {
                kv=8, ffn=8192, head_dim=64, tied=True, params=1_235_814_400, rope_factor=32.0),
         _llama("llama-3.2-3b", "meta-llama/Llama-3.2-3B", layers=28, hidden=3072, heads=24,
                kv=8, ffn=8192, head_dim=128, tied=True, params=3_212_749_824, rope_factor=32.0),
+        _llama("llama-3.1-8b", "meta-llama/Llama-3.1-8B", layers=32, hidden=4096, heads=32,
+               kv=8, ffn=14336, head_dim=128, tied=False, params=8_030_261_248, rope_factor=8.0),
+        _qwen3("qwen3-0.6b", layers=28, hidden=1024, heads=16, ffn=3072, tied=True,
+               params=596_049_920),
+        _qwen3("qwen3-1.7b", layers=28, hidden=2048, heads=16, ffn=6144, tied=True,
+               params=1_720_574_976),
+        _qwen3("qwen3-4b", layers=36, hidden=2560, heads=32, ffn=9728, tied=True,
+               params=4_022_468_096),
+        _qwen3("qwen3-8b", layers=36, hidden=4096, heads=32, ffn=12288, tied=False,
+               params=8_190_735_360),
+        _qwen3("qwen3-14b", layers=40, hidden=5120, heads=40, ffn=17408, tied=False,
+               params=14_768_307_200),
+        _PHI4_MINI,
     )
 }
 
@@ -213,6 +278,7 @@ _ALIASES = {
     "dsr1-qwen-7b": "deepseek-r1-distill-qwen-7b",
     "dsr1-qwen-14b": "deepseek-r1-distill-qwen-14b",
     "dsr1-llama-8b": "deepseek-r1-distill-llama-8b",
+    "meta-llama-3.1-8b": "llama-3.1-8b",
 }
 
 _SCALED = re.compile(r"^(?P<base>.+)-scaled-(?P<layers>\d+)l$")
@@ -259,9 +325,10 @@ def from_hf_folder(path: Path) -> ArchSpec:
     except json.JSONDecodeError as exc:
         raise DataFormatError(f"{cfg_path} is not valid JSON ({exc.msg}).") from None
     family = cfg.get("model_type")
-    if family not in ("qwen2", "llama"):
+    if family not in _HF_ARCHITECTURES:
         raise DataFormatError(
-            f"{cfg_path}: model_type {family!r} is not supported; edgeprof knows qwen2 and llama."
+            f"{cfg_path}: model_type {family!r} is not supported; edgeprof knows "
+            f"{', '.join(_HF_ARCHITECTURES)}."
         )
     try:
         heads = int(cfg["num_attention_heads"])
@@ -283,6 +350,9 @@ def from_hf_folder(path: Path) -> ArchSpec:
             rms_norm_eps=float(cfg.get("rms_norm_eps", 1e-6)),
             max_position=int(cfg.get("max_position_embeddings", 32768)),
             rope_scaling=cfg.get("rope_scaling"),
+            qk_norm=family == "qwen3",
+            partial_rotary_factor=float(cfg.get("partial_rotary_factor", 1.0)),
+            original_max_position=cfg.get("original_max_position_embeddings"),
             local_path=str(path.resolve()),
         )
     except KeyError as exc:

@@ -124,6 +124,9 @@ class OnnxEngine(Engine):
             return Support(QuantImpl.NONE, problem)
         from edgeprof.engines.onnx_build import inv_freq
 
+        if arch.qk_norm or arch.partial_rotary_factor < 1:
+            return Support(QuantImpl.NONE, f"the ONNX graph builder has no q/k norm or partial "
+                           f"rotary ({arch.family}); run {arch.name} with the torch engine")
         try:
             inv_freq(arch)
         except UnsupportedError as exc:
