@@ -13,7 +13,7 @@ NAMES = list_device_names()
 REQUIRED = {
     "jetson-orin-nano-4gb", "jetson-orin-nano-8gb", "jetson-orin-nx-8gb", "jetson-orin-nx-16gb",
     "jetson-agx-orin-32gb", "jetson-agx-orin-64gb", "jetson-agx-thor",
-    "rtx-4060", "rtx-4090", "rtx-a6000", "l4",
+    "rtx-4060", "rtx-4090", "rtx-a6000", "l4", "h200-sxm", "l40s",
 }
 
 
@@ -153,3 +153,25 @@ def test_orin_family_carries_transferred_calibration_with_spec_interval() -> Non
     raw = Profile(nano.device, [], None)
     slower = raw.predict("qwen2.5-1.5b", "int8", 512, 256).e2e_s.value
     assert slower > e2e.value  # default efficiencies are lower than the calibrated ones
+
+
+def test_h200_is_an_h100_with_more_memory_and_bandwidth() -> None:
+    """Same GH100 compute, 141 GB HBM3e at 4.8 TB/s; spec decode follows the bandwidth."""
+    from edgeprof.fit import Profile
+
+    h100, h200 = load_device_spec("h100-sxm"), load_device_spec("h200-sxm")
+    assert h200.peak_tflops == h100.peak_tflops
+    assert h200.memory_bandwidth_gbs / h100.memory_bandwidth_gbs == pytest.approx(4.8 / 3.35)
+    assert h200.memory_bytes > h100.memory_bytes
+    dec = {n: Profile.load(n).predict("llama-3.1-8b", "bf16", 512, 256).decode_s.value
+           for n in ("h100-sxm", "h200-sxm")}
+    assert dec["h200-sxm"] < dec["h100-sxm"]
+
+
+def test_l40s_dense_figures_are_half_the_sparse_data_sheet() -> None:
+    spec = load_device_spec("l40s")
+    sparse = {"fp16": 733, "bf16": 733, "fp8": 1466}  # NVIDIA L40S data sheet, with sparsity
+    for dtype, value in sparse.items():
+        assert spec.peak_tflops[dtype] == pytest.approx(value / 2, rel=0.015)  # 362.05 vs 366.5
+    assert spec.memory_bandwidth_gbs == 864 and spec.tdp_w == 350
+    assert spec.memory_bandwidth_gbs / load_device_spec("l4").memory_bandwidth_gbs > 2.8
