@@ -110,12 +110,14 @@ def test_length_quantile_matches_subset_enumeration(tmp_path):
             assert data.length_quantile("dsr1-qwen-1.5b", "bf16", budget, n, q) == want
 
 
-def test_derived_quant_is_a_labeled_prior_with_base_lengths():
+def test_derived_quant_over_synthetic_data_stays_synthetic_with_base_lengths():
     data = load_accuracy("synthetic-traces")
     m = "deepseek-r1-distill-qwen-1.5b"
     base = data.accuracy(m, "bf16", 2048, 4)
     int4 = data.accuracy(m, "int4", 2048, 4)
-    assert int4.provenance == "prior" and "2411.02355" in (int4.note or "")
+    assert base.provenance == "synthetic"
+    assert int4.provenance == "synthetic" and "2411.02355" in (int4.note or "")
+    assert "prior over synthetic" in (int4.note or "")
     assert int4.value < base.value and int4.lo < base.lo
     assert data.length_quantile(m, "int4", 2048, 4, 0.9) == data.length_quantile(
         m, "bf16", 2048, 4, 0.9)
@@ -224,11 +226,15 @@ def test_table_queries_and_errors(tmp_path):
         load_accuracy(pct)
 
 
-def test_published_table_needs_a_benchmark():
-    with pytest.raises(UserInputError, match="--benchmark"):
-        load_accuracy("published-table")
-    data = load_accuracy("published-table", benchmark="MATH-500")
-    assert data.accuracy("deepseek-r1-distill-qwen-14b", "bf16", 32768, 1).value == 0.939
+def test_published_table_defaults_to_math500_and_refuses_unknown_benchmarks():
+    data = load_accuracy("published-table")
+    assert data.benchmark == "MATH-500"
+    est = data.accuracy("deepseek-r1-distill-qwen-14b", "bf16", 32768, 1)
+    assert est.provenance == "imported" and "2501.12948" in (est.note or "")
+    with pytest.raises(UserInputError, match="No rows for benchmark"):
+        load_accuracy("published-table", benchmark="NoSuchBench")
+    # a user's own table is read as a plain table, exact cells, never the shipped data
+    assert load_accuracy("published-table", benchmark="AIME 2024").benchmark == "AIME 2024"
 
 
 # ----------------------------------------------------------------- CLI

@@ -61,7 +61,8 @@ class AccuracyData:
     """Accuracy and output-length queries for (model, quant, budget, samples).
 
     Formats with no data of their own are derived from the same model's 16-bit data with a
-    published recovery ratio (:mod:`edgeprof.accuracy.priors`) and labeled ``prior``.
+    published recovery ratio (:mod:`edgeprof.accuracy.priors`) and labeled ``prior`` —
+    ``synthetic`` when the 16-bit data under it is synthetic.
     """
 
     kind = "abstract"
@@ -161,10 +162,13 @@ class AccuracyData:
             self._cache[key] = est
         if prior is None:
             return est
+        # A prior over synthetic data is still synthetic; over imported data it is a prior.
+        label = (Provenance.SYNTHETIC if est.provenance == Provenance.SYNTHETIC
+                 else Provenance.PRIOR)
         return Estimate(
             value=est.value * prior.recovery, lo=est.lo * prior.lo,
-            hi=min(1.0, est.hi * prior.hi), provenance=Provenance.PRIOR, level=est.level,
-            note=f"{prior.quant} derived from {q} data ({est.provenance}) × recovery "
+            hi=min(1.0, est.hi * prior.hi), provenance=label, level=est.level,
+            note=f"{prior.quant} derived (prior over {est.provenance} data) from {q} × recovery "
                  f"{prior.recovery} [{prior.lo}, {prior.hi}]: {prior.summary}. Source: "
                  f"{prior.source}")
 
@@ -371,6 +375,18 @@ def load_accuracy(path: str | Path, *, model: str | None = None, quant: str | No
     if not p.exists():
         raise UserInputError(f"{path} does not exist; give a traces .jsonl, an lm-eval samples "
                              f"file or folder, a table .csv, or one of {', '.join(BUILTIN)}.")
+    if str(path) == "published-table":
+        from edgeprof.accuracy.published import PublishedAccuracy
+
+        rows = read_table(p)
+        if model:
+            rows = [r for r in rows if normalize_model(r.model) == normalize_model(model)]
+        if quant:
+            rows = [r for r in rows if r.quant in (quant.lower(), "bf16")]
+        if not rows:
+            raise UserInputError(f"{path} has no rows for the --model/--quant given.")
+        return PublishedAccuracy(rows, "published-table (shipped published figures, "
+                                       "edgeprof/data/accuracy/SOURCES.md)", benchmark)
     if p.suffix.lower() == ".csv":
         rows = read_table(p)
         if model:

@@ -2,7 +2,8 @@
 
 CSV columns: ``model, quant, budget, samples, accuracy`` (a fraction 0..1), optional
 ``n_questions`` (gives a binomial interval), ``method`` (``majority`` — the default — or
-``pass``), ``benchmark``, ``source``, ``verified``, ``note``. A row with an empty ``budget``
+``pass``), ``benchmark``, ``source``, ``url``, ``evidence``, ``avg_output_tokens``,
+``verified``, ``note``. A row with an empty ``budget``
 (the source states no token limit) is kept for display but never used for a budget query.
 """
 
@@ -34,6 +35,9 @@ class TableRow:
     source: str | None = None
     verified: str | None = None
     note: str | None = None
+    url: str | None = None
+    evidence: str | None = None
+    avg_output_tokens: float | None = None
 
 
 def _int(text: str, where: str, name: str, minimum: int = 1) -> int:
@@ -44,6 +48,18 @@ def _int(text: str, where: str, name: str, minimum: int = 1) -> int:
     if value != int(value) or value < minimum:
         raise DataFormatError(f"{where}: {name} must be a whole number ≥ {minimum}; got {text!r}.")
     return int(value)
+
+
+def _float(text: str | None, where: str, name: str) -> float | None:
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataFormatError(f"{where}: {name} must be a number; got {text!r}.") from None
+    if not value > 0:
+        raise DataFormatError(f"{where}: {name} must be > 0; got {text!r}.")
+    return value
 
 
 def read_table(path: Path) -> list[TableRow]:
@@ -78,7 +94,10 @@ def read_table(path: Path) -> list[TableRow]:
             n_questions=_int(rec["n_questions"], where, "n_questions")
             if rec.get("n_questions") else None,
             benchmark=rec.get("benchmark") or None, source=rec.get("source") or None,
-            verified=rec.get("verified") or None, note=rec.get("note") or None))
+            verified=rec.get("verified") or None, note=rec.get("note") or None,
+            url=rec.get("url") or None, evidence=rec.get("evidence") or None,
+            avg_output_tokens=_float(rec.get("avg_output_tokens"), where,
+                                     "avg_output_tokens")))
     if not rows:
         raise DataFormatError(f"{path} has a header but no rows.")
     return rows

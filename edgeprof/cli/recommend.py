@@ -20,8 +20,10 @@ from edgeprof.units import (
     parse_str_list,
 )
 
-#: Accuracy used when ``--accuracy`` is left out: the shipped published table (imported
-#: figures, provenance ``imported``), on its MATH-500 rows unless ``--benchmark`` says otherwise.
+#: Accuracy used when ``--accuracy`` is left out: the shipped published figures modeled over
+#: budget, N and quant (edgeprof.accuracy.published; provenance ``imported``, or ``prior`` for
+#: a derived format), on MATH-500 — the benchmark with the best short-budget coverage —
+#: unless ``--benchmark`` says otherwise.
 DEFAULT_ACCURACY = "published-table"
 DEFAULT_BENCHMARK = "MATH-500"
 #: Prompt length assumed when the accuracy data has none and ``--input-tokens`` is left out.
@@ -57,6 +59,9 @@ def _print_human(rec: Any) -> None:
         mode = f", power mode {w.power_mode}" if w.power_mode else ""
         t.add_row("configuration", f"{w.model} {w.quant}, budget {w.budget} tokens, "
                                    f"{w.samples} samples (majority vote){mode}")
+        if getattr(w, "synthetic", False):
+            t.add_row("SYNTHETIC", "a -scaled- toy or synthetic accuracy data: not a real "
+                                   "model's answer quality")
         t.add_row("accuracy", _fmt(w.accuracy, digits=3))
         t.add_row(f"latency {pct}", _fmt(w.latency_pct, " s"))
         t.add_row("latency mean", _fmt(w.latency_mean, " s"))
@@ -116,7 +121,8 @@ def recommend(
     accuracy: str = typer.Option(None, "--accuracy", "-a",
                                  help="Accuracy data: traces .jsonl, lm-eval samples, table "
                                       ".csv, or synthetic-traces / published-table (default: "
-                                      "published-table, MATH-500 rows)."),
+                                      "published-table, MATH-500); yours always replaces the "
+                                      "shipped data."),
     budget: str = typer.Option(..., "--budget", help="Latency SLO, e.g. 2s or 1500ms."),
     input_tokens: int = typer.Option(None, "--input-tokens",
                                      help="Prompt tokens (default: from the traces, else "
@@ -142,7 +148,9 @@ def recommend(
     study_name: str = typer.Option(None, "--study-name", help="Study to create or join."),
     semantics: str = typer.Option("truncate-wrong", "--semantics",
                                   help="truncate-wrong | forced-answer."),
-    benchmark: str = typer.Option(None, "--benchmark", help="Benchmark in a table CSV."),
+    benchmark: str = typer.Option(None, "--benchmark", help="Benchmark of the shipped or a "
+                                  "table's figures: MATH-500 (default), AIME 2024, AIME 2025, "
+                                  "GSM8K, GPQA-Diamond, MMLU-Redux …"),
     json_out: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
     plot: Path = typer.Option(None, "--plot", help="Write the Pareto plot (PNG)."),
     out_path: Path = typer.Option(None, "--out", help="Write recommendation.json (for "
@@ -167,12 +175,14 @@ def recommend(
     if accuracy is None:
         accuracy = DEFAULT_ACCURACY
         notes.append(f"no --accuracy given: using the shipped {DEFAULT_ACCURACY} (published "
-                     "figures, provenance imported; only the budgets the papers used); pass "
-                     "your own traces to search shorter budgets")
+                     "figures, provenance imported, modeled over budget/N/quant with "
+                     "intervals; see docs/accuracy.md); your own traces or lm-eval logs "
+                     "(--accuracy FILE) replace it")
     if accuracy == DEFAULT_ACCURACY and benchmark is None:
         benchmark = DEFAULT_BENCHMARK
-        notes.append(f"{DEFAULT_ACCURACY}: benchmark {DEFAULT_BENCHMARK} (choose with "
-                     "--benchmark)")
+        notes.append(f"{DEFAULT_ACCURACY}: benchmark {DEFAULT_BENCHMARK} (the default; choose "
+                     "with --benchmark: MATH-500, AIME 2024, AIME 2025, GSM8K, GPQA-Diamond, "
+                     "MMLU-Redux …)")
     data = load_accuracy(accuracy, benchmark=benchmark)
     limit = parse_size(memory_limit) if memory_limit else prof.device.memory_bytes
     if input_tokens is None:
@@ -221,8 +231,14 @@ def recommend(
                 else "")
         fastest = (f"the fastest is {f.model} {f.quant} budget {f.budget} N={f.samples}"
                    f"{' ' + f.power_mode if f.power_mode else ''} at "
-                   f"{f.latency_pct.value:.2f} s ({rec.problem['percentile']:g}th pct)"
+                   f"{f.latency_pct.value:.2f} s ({rec.problem['percentile']:g}th pct), "
+                   f"accuracy {f.accuracy.value:.3f} [{f.accuracy.lo:.3f}, "
+                   f"{f.accuracy.hi:.3f}] ({f.accuracy.provenance})"
                    if f else "no configuration fits in memory")
+        smallest = getattr(rec, "min_slo_s", None)
+        fastest += (f"; the smallest SLO that admits a real model (accuracy ≥ 1 %) is "
+                    f"{smallest:.2f} s" if smallest is not None else
+                    "; no real model reaches accuracy ≥ 1 % within the memory/energy limits")
         raise InfeasibleError(f"No configuration meets the constraints (SLO "
                               f"{slo:g} s, memory {format_bytes(limit)}"
                               f"{f', energy {energy:g} J' if energy else ''}); {fastest}; "

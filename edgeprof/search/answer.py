@@ -27,9 +27,10 @@ def config_out(grid: Grid, profile: LatencyModel, pick: Pick) -> ConfigOut:
                               power_mode=mode)
     at_budget = profile.predict(m, q, pr.input_tokens, budget, batch=n, power_mode=mode)
     cons = {k: float(v[pick.k, pick.p, pick.b, pick.n]) for k, v in grid.constraints().items()}
+    acc = grid.accuracy.accuracy(m, q, budget, n, pr.semantics)
     return ConfigOut(
         model=m, quant=q, budget=budget, samples=n, power_mode=mode,
-        accuracy=grid.accuracy.accuracy(m, q, budget, n, pr.semantics),
+        accuracy=acc, synthetic="-scaled-" in m.lower() or acc.provenance == "synthetic",
         latency_pct=_note(at_pct.e2e_s, f"output {l_pct:.0f} tokens ({pr.pct_label} of the "
                                         f"longest of {n}), batch {n}"),
         latency_mean=_note(at_mean.e2e_s, f"output {l_mean:.0f} tokens (mean), batch {n}"),

@@ -62,6 +62,7 @@ def recommend(profile: LatencyModel, accuracy: AccuracyModel, problem: Problem, 
     front_energy, _ = pareto(grid, "energy")
     notes = [f"dropped {k}: {v}" for k, v in space.dropped.items()]
     fast = None if best is not None else fastest(grid)
+    min_slo = None if best is not None else smallest_slo(grid)
     rec = Recommendation(
         feasible=best is not None,
         problem={**asdict(problem), "quantile": problem.quantile, "space_size": space.size,
@@ -83,10 +84,35 @@ def recommend(profile: LatencyModel, accuracy: AccuracyModel, problem: Problem, 
         provenance={"profile_hash": profile.hash(), "device": profile.device.name,
                     "accuracy_source": accuracy.source, "edgeprof_version": __version__,
                     "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
-        notes=notes)
+        notes=notes, min_slo_s=min_slo)
     rec.provenance["sources"] = _sources(grid, profile, [*rec.runner_ups, *front_lat,
                                                          *front_energy, *points])
     return rec
+
+
+#: Accuracy a configuration must reach to count as "admitting a real model" in the
+#: infeasible answer (below it a model answers essentially nothing).
+USEFUL_ACCURACY = 0.01
+
+
+def smallest_slo(grid) -> float | None:
+    """The smallest latency SLO (at the problem's percentile) that some real (not
+    ``-scaled-``) model with accuracy ≥ USEFUL_ACCURACY meets, within the other limits."""
+    pr = grid.problem
+    ok = grid.valid5() & (grid.mem <= pr.memory_limit_bytes)
+    for name, v in grid.constraints().items():
+        if name not in ("memory",) and not name.startswith("latency"):
+            ok &= v <= 0
+    real = np.array(["-scaled-" not in m.lower() for m, _ in grid.space.pairs], dtype=bool)
+    ok &= real[:, None, None, None]
+    if not ok.any():
+        return None
+    grid.fill_accuracy(ok.any(axis=1))
+    useful = np.nan_to_num(grid.acc, nan=0.0) >= USEFUL_ACCURACY
+    ok &= useful[:, None]
+    if not ok.any():
+        return None
+    return float(np.where(ok, grid.lat_pct, np.inf).min())
 
 
 def _sources(grid, profile: LatencyModel, cands: list) -> dict[str, dict[str, str]]:

@@ -31,6 +31,8 @@ class ConfigOut(BaseModel):
     output_tokens_mean: float
     constraints: dict[str, float] = Field(description="≤ 0 means met (Optuna's convention)")
     feasible: bool
+    synthetic: bool = Field(False, description="a -scaled- toy model or synthetic accuracy "
+                            "data: not a real model's answer quality")
 
 
 class Candidate(BaseModel):
@@ -89,6 +91,9 @@ class Recommendation(BaseModel):
     search: SearchInfo
     provenance: dict[str, Any]
     notes: list[str] = Field(default_factory=list)
+    min_slo_s: float | None = Field(None, description="when nothing is feasible: the smallest "
+                                    "SLO at which a real (not -scaled-) model with accuracy "
+                                    "≥ 1 % meets the other constraints")
 
 
 def load_recommendation(path: str | Path) -> Recommendation:

@@ -24,6 +24,19 @@ def canonical(name: str) -> str:
         return name.strip()
 
 
+def is_toy(name: str) -> bool:
+    """A ``-scaled-NL`` variant: a random-weight latency subject, never an accuracy one."""
+    return "-scaled-" in name.lower()
+
+
+def _runnable(name: str) -> bool:
+    try:
+        resolve_model(name)
+    except EdgeprofError:
+        return False
+    return True
+
+
 @dataclass
 class Space:
     pairs: list[tuple[str, str]]
@@ -51,8 +64,19 @@ def build_space(accuracy: AccuracyModel, *, power_modes: list[str | None],
                 models: list[str] | None = None, quants: list[str] | None = None,
                 budgets: list[int] | None = None, max_samples: int | None = None,
                 samples: list[int] | None = None) -> Space:
-    """The space the accuracy data covers, restricted by the user's flags."""
-    pairs = accuracy.pairs()
+    """The space the accuracy data covers, restricted by the user's flags.
+
+    Only models the catalog can build enter (others in the data are dropped, with a note);
+    a ``-scaled-`` toy enters only because the accuracy data itself names it (its accuracy
+    is then that data's, flagged synthetic in the answer).
+    """
+    dropped: dict[str, str] = {}
+    pairs = []
+    for m, q in accuracy.pairs():
+        if _runnable(m):
+            pairs.append((m, q))
+        else:
+            dropped[f"{m}/{q}"] = "not in the model catalog (accuracy data only)"
     if models:
         want = {canonical(m) for m in models}
         pairs = [(m, q) for m, q in pairs if canonical(m) in want]
@@ -99,4 +123,4 @@ def build_space(accuracy: AccuracyModel, *, power_modes: list[str | None],
         raise UserInputError("No budget in --budgets is covered by the accuracy data; use "
                              "the budgets it has (leave --budgets out).")
     return Space(pairs=pairs, power_modes=list(power_modes), budgets=list(budgets),
-                 samples=list(samples), valid=valid)
+                 samples=list(samples), valid=valid, dropped=dropped)
