@@ -17,20 +17,46 @@ def export(
     temperature: float = typer.Option(None, "--temperature", help="Sampling temperature "
                                       "(default 0.6, DeepSeek-R1's recommendation)."),
     top_p: float = typer.Option(None, "--top-p", help="Nucleus sampling (default 0.95)."),
+    allow_scaled: bool = typer.Option(False, "--allow-scaled", help="Export a scaled toy "
+                                      "(<model>-scaled-<N>L) as itself; without it a toy "
+                                      "winner is refused."),
 ) -> None:
-    """Write a deployment manifest for the recommended configuration."""
+    """Write a deployment manifest for the recommended configuration.
+
+    Beside the manifest it writes the files its commands name: the TensorRT-LLM
+    extra_llm_api_options YAML and, where no pre-quantized checkpoint is published, the
+    llm-compressor recipe for vLLM.
+
+    Examples:
+      edgeprof export rec.json --out deploy/manifest.yaml
+      edgeprof export rec.json --out manifest.yaml --allow-scaled
+    """
+    import math
+
     from edgeprof.manifest import build_manifest, write_manifest
+    from edgeprof.manifest.build import side_files
     from edgeprof.search.result import load_recommendation
 
+    if temperature is not None and not (math.isfinite(temperature) and temperature >= 0):
+        raise UserInputError(f"--temperature must be a finite number ≥ 0; got {temperature}.")
+    if top_p is not None and not (math.isfinite(top_p) and 0 < top_p <= 1):
+        raise UserInputError(f"--top-p must be in (0, 1]; got {top_p}.")
     manifest = build_manifest(load_recommendation(recommendation), temperature=temperature,
-                              top_p=top_p)
+                              top_p=top_p, allow_scaled=allow_scaled)
     write_manifest(manifest, out_path)
-    err.print(f"Wrote {out_path}; check it with `edgeprof validate {out_path}`.")
+    extra = ", ".join(sorted(side_files(manifest)))
+    err.print(f"Wrote {out_path} (and beside it: {extra}); check it with "
+              f"`edgeprof validate {out_path}`.")
 
 
 def validate(manifest: Path = typer.Argument(..., help="manifest.yaml or .json to check.")
              ) -> None:
-    """Validate a manifest (schema and consistency); one line per problem, exit 2."""
+    """Validate a manifest; one line per problem, exit 2.
+
+    Checks the schema, consistency between fields, that every command round-trips through
+    shlex.split and uses only flags recorded for the pinned engine version, and that the
+    artifacts deploy the model the predictions were made for.
+    """
     from edgeprof.manifest.validate import problems, read_manifest_file
 
     if not manifest.is_file():

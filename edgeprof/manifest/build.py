@@ -1,17 +1,20 @@
-"""Build a deployment manifest from a recommendation, and write it as YAML or JSON."""
+"""Build a deployment manifest from a recommendation, and write it (plus its side files)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import yaml
 
 from edgeprof import __version__
-from edgeprof.catalog import get_quant, resolve_model
+from edgeprof.catalog import ArchSpec, get_quant, resolve_model
 from edgeprof.errors import EdgeprofError, InfeasibleError, UserInputError
-from edgeprof.manifest.engines import ENGINE_QUANTS
+from edgeprof.manifest import artifacts as art
+from edgeprof.manifest.engines import ENGINE_QUANTS, pinned_versions
 from edgeprof.manifest.schema import (
     VLLM,
     Engines,
@@ -25,23 +28,45 @@ from edgeprof.manifest.schema import (
     QuantSection,
     TensorRTLLM,
 )
+from edgeprof.manifest.shell import hub_id, is_hub_id, local_path, model_name
 from edgeprof.search.result import Recommendation
 
 
+def _subject_model(name: str, *, allow_scaled: bool) -> tuple[ModelSection, ArchSpec | None]:
+    """The model section for ``name``, every value checked against a strict pattern."""
+    try:
+        arch = resolve_model(name)
+    except EdgeprofError:
+        arch = None
+    if arch is None:
+        if is_hub_id(name):
+            return ModelSection(name=model_name(name.rsplit("/", 1)[1]), source=name), None
+        return ModelSection(name=model_name(name), source=local_path(name)), None
+    if arch.scaled_from:
+        base = resolve_model(arch.scaled_from)
+        if not allow_scaled:
+            raise UserInputError(
+                f"{arch.name} is a scaled toy ({arch.layers} of {base.layers} layers of "
+                f"{base.name}, random weights): its predictions are not the full model's. "
+                f"Export it with --allow-scaled to get a manifest for the toy itself.")
+        name = model_name(arch.name)
+        return ModelSection(name=name, source=local_path(f"./{name}"), family=arch.family,
+                            scaled_from=base.name), arch
+    if arch.local_path:
+        source = local_path(arch.local_path)
+    else:
+        source = hub_id(arch.source.removeprefix("https://").removeprefix("huggingface.co/"))
+    return ModelSection(name=model_name(arch.name), source=source, family=arch.family), arch
+
+
 def build_manifest(rec: Recommendation, *, temperature: float | None = None,
-                   top_p: float | None = None) -> Manifest:
-    """The winner of ``rec`` as launch settings for TensorRT-LLM, vLLM, llama.cpp and HF."""
+                   top_p: float | None = None, allow_scaled: bool = False) -> Manifest:
+    """The winner of ``rec`` as artifacts and serve commands for each engine."""
     w = rec.winner
     if w is None:
         raise InfeasibleError("The recommendation has no winner (nothing met the SLO); relax "
                               "the constraints and run `edgeprof recommend` again.")
-    try:
-        arch = resolve_model(w.model)
-        repo = arch.source.removeprefix("https://").removeprefix("huggingface.co/")
-        model = ModelSection(name=arch.name, source=arch.local_path or repo,
-                             family=arch.family)
-    except EdgeprofError:
-        model = ModelSection(name=w.model, source=w.model)
+    model, arch = _subject_model(w.model, allow_scaled=allow_scaled)
     fmt = get_quant(w.quant)
     eq = ENGINE_QUANTS[fmt.name]
     gen = Generation(input_tokens=int(rec.problem["input_tokens"]), max_new_tokens=w.budget,
@@ -49,28 +74,59 @@ def build_manifest(rec: Recommendation, *, temperature: float | None = None,
                      **({"temperature": temperature} if temperature is not None else {}),
                      **({"top_p": top_p} if top_p is not None else {}))
     seq = gen.input_tokens + gen.max_new_tokens
-    quant_flag = f" --quantization {eq.vllm_quantization}" if eq.vllm_quantization else ""
-    gguf = f"{model.name}-{eq.gguf_type}.gguf"
-    engines = Engines(
-        tensorrt_llm=TensorRTLLM(max_batch_size=gen.n, max_input_len=gen.input_tokens,
-                                 max_seq_len=seq, max_num_tokens=gen.n * gen.input_tokens,
-                                 quant_algo=eq.trtllm_quant_algo, dtype=eq.trtllm_dtype),
-        vllm=VLLM(model=model.source, max_model_len=seq, max_num_seqs=gen.n,
-                  quantization=eq.vllm_quantization, dtype=eq.vllm_dtype,
-                  command=f"vllm serve {model.source} --max-model-len {seq} --max-num-seqs "
-                          f"{gen.n} --dtype {eq.vllm_dtype}{quant_flag}"),
-        llama_cpp=LlamaCpp(ctx_size=gen.n * seq, parallel=gen.n, n_predict=gen.max_new_tokens,
-                           quant_type=eq.gguf_type,
-                           command=f"llama-server -m {gguf} -c {gen.n * seq} --parallel "
-                                   f"{gen.n} -n {gen.max_new_tokens}"),
-        hf_generate=HFGenerate(max_new_tokens=gen.max_new_tokens, num_return_sequences=gen.n,
-                               temperature=gen.temperature, top_p=gen.top_p),
-        notes=[n for n in (eq.note,) if n])
+    limit = rec.problem.get("memory_limit_bytes")
+    subject = art.Subject(name=model.name, source=model.source, arch=arch, fmt=fmt.name, eq=eq)
+    versions = pinned_versions()
+
+    va = art.vllm_artifact(subject)
+    gpu_mem = art.gpu_memory_fraction(w.memory_bytes.hi, limit)
+    vquant = eq.vllm_quantization if va.kind in ("published", "produce") else None
+    vllm = VLLM(version=versions["vllm"], model=va.served, max_model_len=seq,
+                max_num_seqs=gen.n, gpu_memory_utilization=gpu_mem, quantization=vquant,
+                dtype=eq.vllm_dtype, artifact=va,
+                command=art.vllm_command(va.served, seq=seq, n=gen.n, gpu_mem=gpu_mem,
+                                         dtype=eq.vllm_dtype, quantization=vquant)
+                if va.served else None)
+
+    ga = art.gguf_artifact(subject)
+    assert ga.served is not None
+    llama = LlamaCpp(version=versions["llama.cpp"], ctx_size=gen.n * seq, parallel=gen.n,
+                     n_gpu_layers=art.LLAMA_CPP_GPU_LAYERS, n_predict=gen.max_new_tokens,
+                     quant_type=eq.gguf_type, requests_per_answer=gen.n, artifact=ga,
+                     command=art.llama_command(ga.served, ctx=gen.n * seq, n=gen.n,
+                                               budget=gen.max_new_tokens,
+                                               temperature=gen.temperature, top_p=gen.top_p))
+
+    ta = art.trtllm_artifact(subject)
+    max_num_tokens = gen.n * gen.input_tokens
+    kv_frac = art.kv_free_fraction(subject, n=gen.n, seq=seq, limit=limit)
+    trt = TensorRTLLM(
+        version=versions["tensorrt-llm"], max_batch_size=gen.n, max_input_len=gen.input_tokens,
+        max_seq_len=seq, max_num_tokens=max_num_tokens, kv_cache_free_gpu_memory_fraction=kv_frac,
+        quant_algo=eq.trtllm_quant_algo if ta.kind != "unsupported" else None,
+        dtype=eq.trtllm_dtype,
+        extra_llm_api_options={"kv_cache_config": {"free_gpu_memory_fraction": kv_frac}},
+        extra_llm_api_options_file=art.TRT_EXTRA_OPTIONS_FILE, artifact=ta,
+        command=art.trtllm_command(ta.served, n=gen.n, max_num_tokens=max_num_tokens, seq=seq)
+        if ta.served else None)
+
+    notes = [n for n in (eq.note,) if n]
+    notes.append(f"llama-server answers one choice per request: send the {gen.n} samples as "
+                 f"{gen.n} concurrent requests (one per --parallel slot), then majority-vote.")
+    if model.scaled_from:
+        notes.append(f"Scaled toy of {model.scaled_from}: predictions and commands are for the "
+                     f"toy only.")
     pr = rec.problem
     return Manifest(
         model=model, quant=QuantSection(format=fmt.name, description=fmt.description),
-        generation=gen, engines=engines,
-        predictions=Predictions(device=pr["device"], power_mode=w.power_mode,
+        generation=gen,
+        engines=Engines(versions=versions, tensorrt_llm=trt, vllm=vllm, llama_cpp=llama,
+                        hf_generate=HFGenerate(max_new_tokens=gen.max_new_tokens,
+                                               num_return_sequences=gen.n,
+                                               temperature=gen.temperature, top_p=gen.top_p),
+                        notes=notes),
+        predictions=Predictions(model=arch.name if arch is not None else w.model,
+                                device=pr["device"], power_mode=w.power_mode,
                                 slo_s=pr["slo_s"], percentile=pr["percentile"],
                                 accuracy=w.accuracy, latency_pct_s=w.latency_pct,
                                 latency_mean_s=w.latency_mean, ttft_s=w.ttft,
@@ -82,13 +138,44 @@ def build_manifest(rec: Recommendation, *, temperature: float | None = None,
             recommendation_timestamp=rec.provenance.get("timestamp")))
 
 
+def side_files(manifest: Manifest) -> dict[str, str]:
+    """Files that belong beside the manifest: the TensorRT-LLM options YAML, recipes."""
+    e = manifest.engines
+    out = {e.tensorrt_llm.extra_llm_api_options_file:
+           yaml.safe_dump(e.tensorrt_llm.extra_llm_api_options, sort_keys=False)}
+    for a in (e.vllm.artifact, e.llama_cpp.artifact, e.tensorrt_llm.artifact):
+        out.update(a.files)
+    return out
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_manifest(manifest: Manifest, path: str | Path) -> Path:
+    """Write the manifest (YAML or JSON) and its side files into the same folder."""
     p = Path(path)
     data = manifest.model_dump(mode="json")
     if p.suffix.lower() == ".json":
-        p.write_text(json.dumps(data, indent=2) + "\n")
+        text = json.dumps(data, indent=2) + "\n"
     elif p.suffix.lower() in (".yaml", ".yml"):
-        p.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     else:
         raise UserInputError(f"Cannot tell the format of {p}; name it .yaml or .json.")
+    if p.is_dir():
+        raise UserInputError(f"{p} is a folder; give a file name such as {p / 'manifest.yaml'}.")
+    if not p.parent.is_dir():
+        raise UserInputError(f"Folder {p.parent} does not exist; create it first.")
+    for name, content in side_files(manifest).items():
+        _atomic_write(p.parent / name, content)
+    _atomic_write(p, text)
     return p

@@ -1,30 +1,43 @@
-"""Check a (possibly hand-edited) manifest: schema, then consistency between fields."""
+"""Check a (possibly hand-edited) manifest: schema, consistency, commands, provenance."""
 
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from edgeprof.catalog import QUANT_FORMATS
+from edgeprof.catalog import QUANT_FORMATS, resolve_model
+from edgeprof.errors import EdgeprofError
 from edgeprof.manifest.engines import (
     ENGINE_QUANTS,
     GGUF_TYPES,
     TRTLLM_QUANT_ALGOS,
     VLLM_DTYPES,
+    VLLM_METHODS_FOR,
     VLLM_QUANTIZATIONS,
+    published_repos,
+    tool_spec,
 )
-from edgeprof.manifest.schema import MANIFEST_SCHEMA_VERSION, Manifest
+from edgeprof.manifest.schema import MANIFEST_SCHEMA_VERSION, Artifact, Manifest
+from edgeprof.manifest.shell import roundtrip_problem
+
+#: The toolset and tool of each engine's serve command.
+SERVE_TOOLS = {"vllm": ("vllm", "vllm serve"), "llama_cpp": ("llama.cpp", "llama-server"),
+               "tensorrt_llm": ("tensorrt-llm", "trtllm-serve")}
 
 
 def read_manifest_file(path: str | Path) -> Any:
     p = Path(path)
     if not p.exists():
         return None
-    text = p.read_text()
+    try:
+        text = p.read_text()
+    except UnicodeDecodeError:
+        return ValueError("not UTF-8 text")
     try:
         return json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -43,7 +56,7 @@ def problems(data: Any) -> list[str]:
         m = Manifest.model_validate(data)
     except ValidationError as exc:
         return [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
-    return consistency(m)
+    return consistency(m) + command_problems(m) + provenance_problems(m)
 
 
 def consistency(m: Manifest) -> list[str]:
@@ -84,6 +97,9 @@ def consistency(m: Manifest) -> list[str]:
                    f"{c.parallel * need} (the context is shared by the slots)")
     if c.quant_type not in GGUF_TYPES:
         out.append(f"engines.llama_cpp.quant_type: unknown GGUF type {c.quant_type!r}")
+    if c.requests_per_answer != g.n:
+        out.append(f"engines.llama_cpp.requests_per_answer {c.requests_per_answer} ≠ n {g.n} "
+                   f"(llama-server returns one choice per request)")
     h = e.hf_generate
     if h.max_new_tokens != g.max_new_tokens:
         out.append(f"engines.hf_generate.max_new_tokens {h.max_new_tokens} ≠ "
@@ -93,10 +109,122 @@ def consistency(m: Manifest) -> list[str]:
                    f"{g.n}")
     eq = ENGINE_QUANTS.get(fmt)
     if eq is not None:
-        if t.quant_algo != eq.trtllm_quant_algo:
+        if t.artifact.kind != "unsupported" and t.quant_algo != eq.trtllm_quant_algo:
             out.append(f"engines.tensorrt_llm.quant_algo {t.quant_algo!r} does not match "
                        f"quant.format {fmt} (expected {eq.trtllm_quant_algo!r})")
-        if v.quantization != eq.vllm_quantization:
-            out.append(f"engines.vllm.quantization {v.quantization!r} does not match "
-                       f"quant.format {fmt} (expected {eq.vllm_quantization!r})")
+        if v.artifact.kind in ("published", "produce") and \
+                v.quantization not in VLLM_METHODS_FOR[fmt]:
+            out.append(f"engines.vllm.quantization {v.quantization!r} cannot hold quant.format "
+                       f"{fmt} (expected one of "
+                       f"{', '.join(sorted(str(x) for x in VLLM_METHODS_FOR[fmt]))})")
+        if eq.compressor_scheme is not None and v.artifact.kind == "base":
+            out.append(f"engines.vllm.artifact: kind 'base' serves the unquantized model, "
+                       f"not {fmt}; name a pre-quantized checkpoint or the steps that make it")
+    return out
+
+
+def _check_command(where: str, command: str, toolset: str, tool: str,
+                   versions: dict[str, str]) -> list[str]:
+    bad = roundtrip_problem(command)
+    if bad:
+        return [f"{where}: command {bad}"]
+    version = versions.get(toolset)
+    if version is None:
+        return [f"{where}: engines.versions pins no {toolset} version"]
+    spec = tool_spec(toolset, version, tool)
+    if spec is None:
+        return [f"{where}: no flag list recorded for `{tool}` of {toolset} {version} (edgeprof "
+                f"records the versions in edgeprof/data/manifest/engine_flags.yaml)"]
+    argv = shlex.split(command)
+    argv0 = [str(a) for a in spec["argv0"]]
+    if argv[:len(argv0)] != argv0:
+        return [f"{where}: command must start with `{' '.join(argv0)}`"]
+    flags = {str(f) for f in spec["flags"]}
+    out = []
+    for word in argv[len(argv0):]:
+        if word.startswith("-") and not _is_number(word):
+            flag = word.split("=", 1)[0]
+            if flag not in flags:
+                out.append(f"{where}: {flag} is not a flag of `{tool}` in {toolset} {version}")
+    return out
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
+def command_problems(m: Manifest) -> list[str]:
+    """Every command round-trips through shlex and uses only flags of its pinned version."""
+    out: list[str] = []
+    versions = m.engines.versions
+    for key, (toolset, tool) in SERVE_TOOLS.items():
+        eng = getattr(m.engines, key)
+        if eng.command is not None:
+            out += _check_command(f"engines.{key}.command", eng.command, toolset, tool,
+                                  versions)
+        elif eng.artifact.kind != "unsupported":
+            out.append(f"engines.{key}.command: missing (only an unsupported artifact has "
+                       f"no serve command)")
+        if versions.get(toolset) != eng.version:
+            out.append(f"engines.{key}.version {eng.version!r} ≠ engines.versions[{toolset!r}] "
+                       f"{versions.get(toolset)!r}")
+        for i, step in enumerate(eng.artifact.steps):
+            out += _check_command(f"engines.{key}.artifact.steps[{i}]", step.command,
+                                  step.toolset, step.tool, versions)
+        if eng.command is not None and eng.artifact.served is not None:
+            served = shlex.split(eng.command)
+            if eng.artifact.served not in served:
+                out.append(f"engines.{key}.command does not serve the artifact "
+                           f"{eng.artifact.served!r}")
+    return out
+
+
+def _artifact_repos(a: Artifact) -> set[str]:
+    return {r for r in (a.repo, a.base_repo, a.served) if r and "/" in r
+            and not r.startswith((".", "/", "~"))}
+
+
+def provenance_problems(m: Manifest) -> list[str]:
+    """The manifest deploys the model its predictions were made for, and nothing else."""
+    out: list[str] = []
+    predicted = m.predictions.model
+    try:
+        arch = resolve_model(predicted)
+    except EdgeprofError:
+        arch = None
+    if arch is not None and arch.name != m.model.name:
+        out.append(f"model.name {m.model.name!r} is not the model the predictions were made "
+                   f"for ({arch.name!r}); re-export from the recommendation")
+        return out
+    if arch is None:
+        return out
+    engines = {"vllm": m.engines.vllm.artifact, "llama_cpp": m.engines.llama_cpp.artifact,
+               "tensorrt_llm": m.engines.tensorrt_llm.artifact}
+    if arch.scaled_from:
+        if m.model.scaled_from != arch.scaled_from:
+            out.append(f"model.scaled_from must be {arch.scaled_from!r}: the predictions are for "
+                       f"the scaled toy {arch.name}")
+        for key, a in engines.items():
+            repos = _artifact_repos(a)
+            if a.kind != "toy" or repos:
+                out.append(f"engines.{key}.artifact deploys {sorted(repos) or a.kind!r}, but "
+                           f"the predictions are for the scaled toy {arch.name} "
+                           f"({arch.layers} layers); a toy is never mapped to a full repository")
+        return out
+    base = arch.local_path or arch.source.removeprefix("https://").removeprefix("huggingface.co/")
+    allowed = {base} | published_repos(arch.name)
+    if m.model.source != base:
+        out.append(f"model.source {m.model.source!r} is not {arch.name}'s ({base!r})")
+    for key, a in engines.items():
+        if a.kind == "toy":
+            out.append(f"engines.{key}.artifact is a toy, but the predictions are for the full "
+                       f"{arch.name}")
+        for repo in sorted(_artifact_repos(a) - allowed):
+            out.append(f"engines.{key}.artifact deploys {repo!r}, which is not {arch.name} "
+                       f"(the model the predictions were made for) nor a checkpoint of it "
+                       f"recorded in edgeprof/data/manifest/checkpoints.yaml")
     return out
