@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import yaml
 
 import edgeprof.cli.recommend as cli_recommend
 from edgeprof.cli.app import main
+from edgeprof.errors import UserInputError
 from edgeprof.manifest import build_manifest, problems, write_manifest
 from edgeprof.search import Problem, recommend
 from edgeprof.search.synthetic import SyntheticAccuracy, SyntheticProfile, synthetic_device
@@ -103,3 +106,167 @@ def test_write_manifest_json_roundtrip(profile, tmp_path: Path) -> None:
                     trials=5)
     p = write_manifest(build_manifest(rec), tmp_path / "m.json")
     assert problems(json.loads(p.read_text())) == []
+
+
+# ------------------------------------------------------------------ artifacts and commands
+def _rec(profile: SyntheticProfile):
+    return recommend(profile, _acc(), Problem(slo_s=30, input_tokens=300,
+                                              memory_limit_bytes=profile.device.memory_bytes),
+                     trials=5)
+
+
+def _as(rec, model: str, quant: str):
+    """The same recommendation with another winner (model, quant)."""
+    return rec.model_copy(update={"winner": rec.winner.model_copy(
+        update={"model": model, "quant": quant})})
+
+
+@pytest.mark.parametrize("model", ["deepseek-r1-distill-qwen-1.5b", "deepseek-r1-distill-llama-8b",
+                                   "qwen2.5-0.5b"])
+@pytest.mark.parametrize("quant", ["fp32", "fp16", "bf16", "fp8", "int8", "int4"])
+def test_every_engine_gets_an_artifact_and_a_command_with_recorded_flags(
+        profile, model, quant) -> None:
+    m = build_manifest(_as(_rec(profile), model, quant))
+    d = m.model_dump(mode="json")
+    assert problems(d) == []
+    e = m.engines
+    for eng in (e.vllm, e.llama_cpp, e.tensorrt_llm):
+        assert eng.artifact.kind in ("published", "produce", "base", "unsupported")
+        if eng.command is not None:
+            assert eng.artifact.served in shlex.split(eng.command)
+    if quant in ("fp8", "int8", "int4"):  # no vLLM path serves the bf16 repo as "quantized"
+        assert e.vllm.artifact.kind in ("published", "produce")
+        assert e.vllm.quantization == "compressed-tensors"
+    gen = m.generation
+    argv = shlex.split(e.llama_cpp.command)
+    assert argv[argv.index("-ngl") + 1] == "99"
+    assert argv[argv.index("--parallel") + 1] == str(gen.n)
+    assert argv[argv.index("-c") + 1] == str(gen.n * (gen.input_tokens + gen.max_new_tokens))
+    assert e.llama_cpp.requests_per_answer == gen.n
+    if quant in ("int8", "int4"):  # the PyTorch backend of trtllm-serve has no such path
+        assert e.tensorrt_llm.artifact.kind == "unsupported" and e.tensorrt_llm.command is None
+    else:
+        assert "--extra_llm_api_options" in shlex.split(e.tensorrt_llm.command)
+
+
+def test_published_checkpoints_are_named_with_their_source(profile) -> None:
+    m = build_manifest(_as(_rec(profile), "deepseek-r1-distill-qwen-7b", "int4"))
+    v, c = m.engines.vllm, m.engines.llama_cpp
+    assert v.artifact.kind == "published"
+    assert v.artifact.served == "RedHatAI/DeepSeek-R1-Distill-Qwen-7B-quantized.w4a16"
+    assert v.artifact.seen and v.artifact.seen.startswith("https://huggingface.co/")
+    assert c.artifact.kind == "published" and c.artifact.file.endswith("-Q4_K_M.gguf")
+    assert shlex.split(c.artifact.steps[0].command)[:2] == ["huggingface-cli", "download"]
+
+
+def test_produced_artifacts_write_their_recipe_and_yaml_beside_the_manifest(
+        profile, tmp_path: Path) -> None:
+    m = build_manifest(_as(_rec(profile), "deepseek-r1-distill-llama-8b", "int4"))
+    assert m.engines.vllm.artifact.kind == "produce"  # no W4A16 checkpoint recorded
+    write_manifest(m, tmp_path / "m.yaml")
+    recipe = (tmp_path / "quantize_for_vllm.py").read_text()
+    compile(recipe, "quantize_for_vllm.py", "exec")
+    assert "scheme='W4A16'" in recipe and "deepseek-ai/DeepSeek-R1-Distill-Llama-8B" in recipe
+    steps = [shlex.split(s.command) for s in m.engines.llama_cpp.artifact.steps]
+    assert steps[-1][0] == "llama-quantize" and steps[-1][-1] == "Q4_K_M"
+    extra = yaml.safe_load((tmp_path / "extra_llm_api_options.yaml").read_text())
+    assert 0 < extra["kv_cache_config"]["free_gpu_memory_fraction"] <= 0.9
+    fp8 = build_manifest(_as(_rec(profile), "deepseek-r1-distill-llama-8b", "fp8"))
+    hf_ptq = shlex.split(fp8.engines.tensorrt_llm.artifact.steps[-1].command)
+    assert hf_ptq[hf_ptq.index("--qformat") + 1] == "fp8"
+    assert fp8.engines.tensorrt_llm.artifact.served in shlex.split(fp8.engines.tensorrt_llm.command)
+
+
+@pytest.mark.parametrize(("edit", "expect"), [
+    (lambda e: e["vllm"].update(command=e["vllm"]["command"] + " --bogus-flag 1"),
+     "--bogus-flag is not a flag of `vllm serve` in vllm 0.8.5"),
+    (lambda e: e["llama_cpp"].update(command=e["llama_cpp"]["command"] + "; touch /tmp/x"),
+     "does not round-trip through shlex.split"),
+    (lambda e: e["vllm"].update(command="vllm serve 'unterminated"), "not valid shell quoting"),
+    (lambda e: e["versions"].update(vllm="0.0.1"), "no flag list recorded for `vllm serve`"),
+    (lambda e: e["tensorrt_llm"].update(command="trtllm-serve x --quant_algo FP8"),
+     "--quant_algo is not a flag of `trtllm-serve`"),
+])
+def test_validate_checks_commands(profile, edit, expect) -> None:
+    m = build_manifest(_as(_rec(profile), "deepseek-r1-distill-qwen-1.5b", "fp8")).model_dump(
+        mode="json")
+    edit(m["engines"])
+    found = problems(m)
+    assert any(expect in line for line in found), found
+
+
+def test_validate_fails_a_manifest_deploying_another_model(profile) -> None:
+    m = build_manifest(_as(_rec(profile), "deepseek-r1-distill-qwen-1.5b", "int4")).model_dump(
+        mode="json")
+    other = "RedHatAI/DeepSeek-R1-Distill-Qwen-14B-quantized.w4a16"
+    v = m["engines"]["vllm"]
+    v["command"] = v["command"].replace(v["artifact"]["served"], other)
+    v["artifact"].update(served=other, repo=other)
+    v["model"] = other
+    found = problems(m)
+    assert any("deploys 'RedHatAI/DeepSeek-R1-Distill-Qwen-14B" in x for x in found), found
+
+
+# ---------------------------------------------------------------------------- scaled toys
+def test_scaled_toy_needs_allow_scaled_and_never_maps_to_the_full_repo(profile) -> None:
+    toy = _as(_rec(profile), "llama-3.2-1b-scaled-2L", "bf16")
+    with pytest.raises(UserInputError, match="--allow-scaled"):
+        build_manifest(toy)
+    m = build_manifest(toy, allow_scaled=True)
+    assert m.model.name == "llama-3.2-1b-scaled-2L" and m.model.scaled_from == "llama-3.2-1b"
+    d = m.model_dump(mode="json")
+    assert "meta-llama/" not in json.dumps(d["engines"]) + d["model"]["source"]
+    assert problems(d) == []
+    # the demo's old manifest: the toy's predictions, the full 16-layer model deployed
+    v = d["engines"]["vllm"]
+    v["command"] = v["command"].replace(v["artifact"]["served"], "meta-llama/Llama-3.2-1B")
+    v["artifact"].update(kind="base", served="meta-llama/Llama-3.2-1B",
+                         repo="meta-llama/Llama-3.2-1B")
+    found = problems(d)
+    assert any("scaled toy llama-3.2-1b-scaled-2L" in x for x in found), found
+    d2 = build_manifest(toy, allow_scaled=True).model_dump(mode="json")
+    d2["model"]["name"] = "llama-3.2-1b"
+    assert any("not the model the predictions were made for" in x for x in problems(d2))
+
+
+# ----------------------------------------------------------------------------- injection
+def test_quoted_command_runs_nothing_else(tmp_path: Path) -> None:
+    """A hostile value inside a command built by the manifest stays one argument."""
+    from edgeprof.manifest.shell import join, roundtrip_problem
+
+    marker = tmp_path / "PWNED"
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "vllm").write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$ARGV_OUT"\n')
+    (fake / "vllm").chmod(0o755)
+    hostile = f"x; touch {marker} #"
+    cmd = join(["vllm", "serve", hostile, "--max-num-seqs", 4])
+    assert roundtrip_problem(cmd) is None
+    env = {"PATH": f"{fake}:/usr/bin:/bin", "ARGV_OUT": str(tmp_path / "argv")}
+    subprocess.run(["bash", "-c", cmd], env=env, check=True, timeout=10)
+    assert not marker.exists()
+    assert (tmp_path / "argv").read_text().splitlines() == ["serve", hostile, "--max-num-seqs",
+                                                            "4"]
+    assert roundtrip_problem(f"vllm serve x; touch {marker} #") is not None
+
+
+def test_export_refuses_an_injected_model_name(profile, tmp_path: Path, capsys) -> None:
+    rec = _rec(profile)
+    bad = rec.model_dump(mode="json")
+    bad["winner"]["model"] = "x; touch /tmp/PWNED #"
+    (tmp_path / "rec.json").write_text(json.dumps(bad))
+    out = tmp_path / "m.yaml"
+    capsys.readouterr()
+    assert main(["export", str(tmp_path / "rec.json"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("Error:") and "Model name" in err[0], err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("flags", [["--temperature", "-1"], ["--top-p", "2"],
+                                   ["--temperature", "nan"]])
+def test_export_refuses_bad_sampling(profile, tmp_path: Path, flags, capsys) -> None:
+    (tmp_path / "rec.json").write_text(_rec(profile).model_dump_json())
+    assert main(["export", str(tmp_path / "rec.json"), "--out", str(tmp_path / "m.yaml"),
+                 *flags]) == 2
+    assert capsys.readouterr().err.strip().startswith("Error:")

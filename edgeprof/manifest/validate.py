@@ -175,7 +175,8 @@ def command_problems(m: Manifest) -> list[str]:
         for i, step in enumerate(eng.artifact.steps):
             out += _check_command(f"engines.{key}.artifact.steps[{i}]", step.command,
                                   step.toolset, step.tool, versions)
-        if eng.command is not None and eng.artifact.served is not None:
+        if eng.command is not None and eng.artifact.served is not None and \
+                roundtrip_problem(eng.command) is None:
             served = shlex.split(eng.command)
             if eng.artifact.served not in served:
                 out.append(f"engines.{key}.command does not serve the artifact "
