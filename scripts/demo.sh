@@ -38,7 +38,8 @@ edgeprof recommend --profile "$OUT/profile.yaml" --accuracy synthetic-traces \
   --plot "$OUT/pareto.png" --out "$OUT/rec.json"
 
 # ---------------------------------------------------------------- 4. export
-edgeprof export "$OUT/rec.json" --out "$OUT/manifest.yaml"
+# The winner is a scaled toy: --allow-scaled exports it as itself (never the full model).
+edgeprof export "$OUT/rec.json" --out "$OUT/manifest.yaml" --allow-scaled
 edgeprof validate "$OUT/manifest.yaml"
 
 # ---------------------------------------------------------------- 5. report
