@@ -203,11 +203,11 @@ def trtllm_command(served: str, *, n: int, max_num_tokens: int, seq: int) -> str
 
 
 # ------------------------------------------------------------------------------- memory
-def gpu_memory_fraction(memory_hi: float, limit: float | None) -> float:
-    """vLLM ``--gpu-memory-utilization``: predicted peak (upper bound) + 10 %, of the limit."""
-    if not limit or limit <= 0 or not math.isfinite(memory_hi):
+def gpu_memory_fraction(memory_hi: float, total: float | None) -> float:
+    """vLLM ``--gpu-memory-utilization``: predicted peak (upper bound) + 10 %, of ``total``."""
+    if not total or total <= 0 or not math.isfinite(memory_hi):
         return 0.9
-    return float(min(0.95, max(0.1, math.ceil(110 * memory_hi / limit) / 100)))
+    return float(min(0.95, max(0.1, math.ceil(110 * memory_hi / total) / 100)))
 
 
 def kv_free_fraction(s: Subject, *, n: int, seq: int, limit: float | None) -> float:

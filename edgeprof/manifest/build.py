@@ -59,6 +59,16 @@ def _subject_model(name: str, *, allow_scaled: bool) -> tuple[ModelSection, Arch
     return ModelSection(name=model_name(arch.name), source=source, family=arch.family), arch
 
 
+def _device_memory(name: str) -> int | None:
+    """Total memory of a shipped device profile (vLLM's fraction is of the whole device)."""
+    from edgeprof.device import load_device_spec
+
+    try:
+        return int(load_device_spec(name).memory_bytes) if name else None
+    except EdgeprofError:
+        return None
+
+
 def build_manifest(rec: Recommendation, *, temperature: float | None = None,
                    top_p: float | None = None, allow_scaled: bool = False) -> Manifest:
     """The winner of ``rec`` as artifacts and serve commands for each engine."""
@@ -75,11 +85,12 @@ def build_manifest(rec: Recommendation, *, temperature: float | None = None,
                      **({"top_p": top_p} if top_p is not None else {}))
     seq = gen.input_tokens + gen.max_new_tokens
     limit = rec.problem.get("memory_limit_bytes")
+    device_mem = _device_memory(str(rec.problem.get("device", ""))) or limit
     subject = art.Subject(name=model.name, source=model.source, arch=arch, fmt=fmt.name, eq=eq)
     versions = pinned_versions()
 
     va = art.vllm_artifact(subject)
-    gpu_mem = art.gpu_memory_fraction(w.memory_bytes.hi, limit)
+    gpu_mem = art.gpu_memory_fraction(w.memory_bytes.hi, device_mem)
     vquant = eq.vllm_quantization if va.kind in ("published", "produce") else None
     vllm = VLLM(version=versions["vllm"], model=va.served, max_model_len=seq,
                 max_num_seqs=gen.n, gpu_memory_utilization=gpu_mem, quantization=vquant,

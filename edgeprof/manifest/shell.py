@@ -67,6 +67,7 @@ def roundtrip_problem(command: str) -> str | None:
     if not argv:
         return "is empty"
     if shlex.join(argv) != command:
-        return (f"does not round-trip through shlex.split (it would run as "
-                f"{shlex.join(argv)!r} only if every word were quoted); re-export it")
+        return (f"does not round-trip through shlex.split (word by word it reads "
+                f"{shlex.join(argv)!r}; as written a shell may run more than one command); "
+                f"re-export it")
     return None
