@@ -108,6 +108,17 @@ def sweep(
         None, "--timeout-per-point", help="Give up on a point after this long, e.g. 10min."),
     idle_baseline: str = typer.Option("2s", "--idle-baseline",
                                       help="Idle power sampling before the sweep (0 skips)."),
+    url: str | None = typer.Option(None, "--url", help="--engine openai: the server, "
+                                   "http://HOST:PORT/v1."),
+    api_key_env: str | None = typer.Option(None, "--api-key-env", help="--engine openai: "
+                                           "environment variable holding the API key."),
+    endpoint: str | None = typer.Option(None, "--endpoint", help="--engine openai: chat | "
+                                        "completions [default: chat]."),
+    served_model: str | None = typer.Option(None, "--served-model", help="--engine openai: "
+                                            "model id to request [default: first of "
+                                            "/v1/models]."),
+    request_timeout: str | None = typer.Option(None, "--request-timeout", help="--engine "
+                                               "openai: max wait for any data, e.g. 60s."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the points and exit."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ) -> None:
@@ -124,13 +135,22 @@ def sweep(
       edgeprof sweep --spec sweep.yaml --out runs/orin --power-modes 15W,MAXN
 
       edgeprof sweep --spec sweep.yaml --out runs/x --dry-run
+
+      edgeprof sweep --engine openai --url http://127.0.0.1:8080/v1 --models qwen2.5-0.5b
+      --quants int4 --inputs 64,256 --outputs 24 --batches 1,4 --out runs/server
     """
     load_engine_plugins()
     file_keys = read_spec_file(spec_file) if spec_file else {}
+    server = {k: v for k, v in (("url", url), ("api_key_env", api_key_env),
+                                ("endpoint", endpoint), ("served_model", served_model),
+                                ("request_timeout_s", request_timeout and
+                                 parse_duration(request_timeout))) if v is not None}
+    if server:  # --engine openai's options (edgeprof.engines.openai_engine)
+        server = {**(file_keys.get("engine_options") or {}), **server}
     spec = build_spec(file_keys, engine=engine, device=device, models=models, quants=quants,
                       inputs=inputs, outputs=outputs, batches=batches, repeats=repeats,
                       warmup=warmup, power_modes=power_modes, cooldown_s=cooldown,
-                      timeout_per_point_s=timeout_per_point)
+                      timeout_per_point_s=timeout_per_point, engine_options=server or None)
     points = all_points(spec)
     if dry_run:
         _dry_run(spec.model_dump(), points, as_json)

@@ -144,6 +144,7 @@ _REGISTRY: dict[str, str] = {
     "torch": "edgeprof.engines.torch_engine:TorchEngine",
     "onnxruntime": "edgeprof.engines.onnx_engine:OnnxEngine",
     "tensorrt-llm": "edgeprof.engines.trtllm_engine:TrtLlmEngine",
+    "openai": "edgeprof.engines.openai_engine:OpenAIEngine",
 }
 
 

@@ -54,7 +54,8 @@ def ok_row(point: Point, ctx: RowContext, result: RunResult, support: Support,
         flags.add("emulated")
     peak = result.peak_mem_bytes
     extra: dict[str, Any] = {}
-    if peak is None and whole.peak_rss_bytes is not None:
+    flags |= set(result.extra.get("flags") or [])  # the engine's own (e.g. openai's)
+    if peak is None and whole.peak_rss_bytes is not None and not result.extra.get("remote"):
         peak = whole.peak_rss_bytes
         flags.add("peak-mem:sampler-rss")
     if result.extra:
