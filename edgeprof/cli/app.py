@@ -62,6 +62,7 @@ COMMAND_MODULES: list[str] = [
     "edgeprof.cli.predict",
     "edgeprof.cli.importer",
     "edgeprof.cli.sweep",
+    "edgeprof.cli.load",
     "edgeprof.cli.devices",
     "edgeprof.cli.report",
 ]

@@ -31,7 +31,7 @@ Key = tuple[str, str, str, str | None]
 def group_rows(rows: list[Measurement]) -> dict[Key, list[Measurement]]:
     groups: dict[Key, list[Measurement]] = defaultdict(list)
     for r in rows:
-        if r.status != "ok":
+        if r.status != "ok" or getattr(r, "concurrency", 1) > 1:  # load rows: fit.concurrency
             continue
         key = (resolve_model(r.model).name, get_quant(r.quant).name, r.engine, r.power_mode)
         groups[key].append(r)

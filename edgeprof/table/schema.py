@@ -68,6 +68,8 @@ class Measurement(BaseModel):
     # edgeprof's own columns (optional for imported data)
     quant_impl: QuantImpl | None = None
     power_mode: str | None = None
+    # requests in flight at once (``edgeprof load``); 1 for a sweep, and for older tables
+    concurrency: int = Field(default=1, ge=1)
     token_times_s: list[float] | None = None
     weight_bytes: int | None = None
     prefill_power_w: float | None = None
@@ -96,11 +98,13 @@ class Measurement(BaseModel):
 
 
 def point_key(row: dict[str, Any]) -> tuple:
-    return (
+    key: tuple = (
         row["device"], row["engine"], row["model"], row["quant"], int(row["input_tokens"]),
         int(row["output_tokens"]), int(row["batch"]), int(row["repeat"]),
         row.get("power_mode") or "",
     )
+    concurrency = int(row.get("concurrency") or 1)
+    return key if concurrency == 1 else (*key, concurrency)  # sweep keys stay as they were
 
 
 class RunConditions(BaseModel):
