@@ -37,6 +37,10 @@ def fit(
                              "`edgeprof import` first.")
     spec = load_device_spec(device) if device else _tables_device(rows, measurements)
     fits = fit_rows(rows, spec)
+    from edgeprof.fit.concurrency import attach_concurrency  # rows of `edgeprof load`
+
+    for note in attach_concurrency(fits, rows):
+        err.print(f"Note: {note}.")
     prov = {"tables": [str(p) for p in measurements], "rows": len(rows),
             "sources": sorted({r.source for r in rows})}
     profile = Profile.from_fits(spec, fits, prov)

@@ -155,6 +155,9 @@ def recommend(
     plot: Path = typer.Option(None, "--plot", help="Write the Pareto plot (PNG)."),
     out_path: Path = typer.Option(None, "--out", help="Write recommendation.json (for "
                                   "`edgeprof export`)."),
+    concurrency: int = typer.Option(1, "--concurrency", help="Requests in flight at once; "
+                                    "> 1 scales latency by the profile's concurrency fit "
+                                    "(`edgeprof load`, then `fit`)."),
 ) -> None:
     """Find the most accurate model × quant × budget × samples under a latency SLO."""
     from edgeprof.accuracy import load_accuracy
@@ -171,6 +174,10 @@ def recommend(
     slo = parse_duration(budget)
     energy = parse_energy(energy_budget) if energy_budget else None
     prof = load_profile(target)
+    if concurrency != 1:
+        from edgeprof.fit.concurrency import ConcurrentProfile
+
+        prof = ConcurrentProfile(prof, concurrency)
     notes: list[str] = []
     if accuracy is None:
         accuracy = DEFAULT_ACCURACY
@@ -209,6 +216,7 @@ def recommend(
     rec.notes.extend(notes)
     rec.provenance["accuracy_kind"] = getattr(data, "kind", None)
     rec.provenance["accuracy_benchmark"] = benchmark
+    rec.provenance["concurrency"] = concurrency
     if out_path:
         out_path.write_text(rec.model_dump_json(indent=2) + "\n")
         err.print(f"Wrote {out_path} (feed it to `edgeprof export`).")
