@@ -81,6 +81,17 @@ def test_llama_bench_markdown_tests_and_depths():
     assert any("carries no build" in a for a in result.assumptions)
 
 
+def test_llama_bench_folder_skips_other_files_and_reads_md_build_line(tmp_path):
+    opts = ImportOptions(device="jetson-orin-nx-16gb", model="qwen2.5-1.5b")
+    result = llama_bench_rows(FIX, opts)  # the fixtures folder: also a README and other JSON
+    assert sorted(Path(f).name for f in result.files) == [
+        "llama_bench.csv", "llama_bench.json", "llama_bench.jsonl", "llama_bench.md"]
+    assert any("README.md" in a for a in result.assumptions)
+    md = tmp_path / "bench.md"
+    md.write_text((FIX / "llama_bench.md").read_text() + "\nbuild: 8cf427ff (5163)\n")
+    assert llama_bench_rows(md, opts).versions == {"8cf427ff (5163)"}
+
+
 @pytest.mark.parametrize(("text", "quant"), [
     ("models/Qwen2.5-7B-Instruct-Q4_K_M.gguf", "int4"), ("qwen2 7B Q4_K - Medium", "int4"),
     ("llama 7B mostly Q4_0", "int4"), ("Llama-3.2-1B-Q8_0.gguf", "int8"),

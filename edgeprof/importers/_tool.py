@@ -192,7 +192,8 @@ def write_import(out: Path | str, result: ImportResult, options: ImportOptions) 
     from edgeprof.device import load_device_spec
 
     if not result.rows:
-        raise DataFormatError(f"{', '.join(result.files)} holds no {result.tool} measurements.")
+        where = ", ".join(result.files) or "the given path"
+        raise DataFormatError(f"{where} holds no {result.tool} measurements.")
     spec = load_device_spec(options.device)
     engine = result.rows[0].engine
     out = Path(out)

@@ -109,6 +109,10 @@ def edge_llm_rows(path: Path | str, options: ImportOptions) -> ImportResult:
         data = load_json(f, "TensorRT Edge-LLM profile")
         if not isinstance(data, dict):
             raise fail(f, "is not a TensorRT Edge-LLM profile object.")
+        if path.is_dir() and "prefill" not in data and "responses" in data:
+            result.assumptions.append(f"skipped {f}: an llm_inference --outputFile, not a "
+                                      "profile")
+            continue
         row, version = _row(f, data, options)
         result.files.append(str(f))
         result.rows.append(row)

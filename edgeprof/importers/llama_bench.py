@@ -241,6 +241,26 @@ def _test_name(n_prompt: int, n_gen: int, depth: int) -> str:
     return "+".join(parts) + (f" @ d{depth}" if depth else "")
 
 
+_BUILD = re.compile(r"^build:\s*(?P<commit>[0-9a-fA-F]+)\s*\((?P<number>\d+)\)", re.MULTILINE)
+
+
+def _md_build(path: Path) -> dict[str, Any] | None:
+    """A ``build: <commit> (<number>)`` line under a markdown table, if there is one."""
+    m = _BUILD.search(path.read_text())
+    return {"build_commit": m["commit"], "build_number": int(m["number"])} if m else None
+
+
+def _looks_like_llama_bench(path: Path) -> bool:
+    """In folder mode, tell llama-bench output from other files (READMEs, other JSON)."""
+    try:
+        head = path.read_text()[:20000]
+    except (OSError, UnicodeDecodeError):
+        return False
+    if path.suffix == ".md":
+        return re.search(r"\|\s*test\s*\|\s*t/s\s*\|", head) is not None
+    return "n_prompt" in head and ("avg_ns" in head or "avg_ts" in head)
+
+
 def llama_bench_rows(path: Path | str, options: ImportOptions) -> ImportResult:
     """Rows of one llama-bench output file or of every such file under a folder."""
     path = Path(path)
@@ -250,13 +270,19 @@ def llama_bench_rows(path: Path | str, options: ImportOptions) -> ImportResult:
         "tg tests: output_tokens = n_gen + 1, decode_s covers the n_gen timed steps",
     ])
     for f in input_files(path, PATTERNS, TOOL):
+        if path.is_dir() and not _looks_like_llama_bench(f):
+            result.assumptions.append(f"skipped {f}: not llama-bench output")
+            continue
         records, fmt = _records(f)
         result.files.append(str(f))
+        build = _md_build(f) if fmt == "md" else None
         for i, rec in enumerate(records, 1):
+            if build:
+                rec = {**build, **rec}
             rows = _rows(f, rec, i, fmt, options)
             result.rows += rows
             result.versions.add(rows[0].model_dump()["tool_version"])
-        if fmt == "md" and not options.tool_version:
+        if fmt == "md" and not build and not options.tool_version:
             result.assumptions.append(f"{f.name}: markdown output carries no build; version "
                                       f"{UNRECORDED} (pass --tool-version)")
     if not result.rows:

@@ -185,6 +185,8 @@ def vllm_bench_rows(path: Path | str, options: ImportOptions) -> ImportResult:
         "summary results: lengths are total tokens / completed requests",
     ])
     for f in input_files(path, PATTERNS, TOOL):
+        if path.is_dir() and f.name.endswith(".pytorch.json"):
+            continue  # the PyTorch-benchmark-format copy vllm writes beside each result
         result.files.append(str(f))
         for i, res in enumerate(_results(f), 1):
             rows, version = _rows(f, res, i, options)
