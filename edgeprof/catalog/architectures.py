@@ -227,6 +227,13 @@ _PHI4_MINI = ArchSpec(
 
 # published_params: the safetensors parameter count shown on each Hub page; for Qwen3 the
 # exact counts KerasHub publishes for its converted presets (keras_hub qwen3_presets.py).
+# Where the new entries' config.json fields were read (copies of the Hub files): Qwen3-4B/8B/
+# 14B and Llama-3.1-8B from citsjtu2020/LLM-Prof sglang/Model_Config.md; Qwen3-0.6B from a
+# copy of Qwen/Qwen3-0.6B/raw/main/config.json; Qwen3-1.7B's dimensions from hisim's built-in
+# model registry, its tied embedding confirmed by KerasHub's count (untied would add 311M);
+# Phi-4-mini from a copy pinned to microsoft/Phi-4-mini-instruct@cfbefacb (config.json and
+# safetensors headers: 3,836,021,760 parameters). Llama-3.1-8B has DeepSeek-R1-Distill-Llama-
+# 8B's exact config fields (bar rope factor 8.0 in both), so the same count.
 CATALOG: dict[str, ArchSpec] = {
     a.name: a
     for a in (
