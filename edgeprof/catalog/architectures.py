@@ -232,8 +232,8 @@ _PHI4_MINI = ArchSpec(
 # copy of Qwen/Qwen3-0.6B/raw/main/config.json; Qwen3-1.7B's dimensions from hisim's built-in
 # model registry, its tied embedding confirmed by KerasHub's count (untied would add 311M);
 # Phi-4-mini from a copy pinned to microsoft/Phi-4-mini-instruct@cfbefacb (config.json and
-# safetensors headers: 3,836,021,760 parameters). Llama-3.1-8B has DeepSeek-R1-Distill-Llama-
-# 8B's exact config fields (bar rope factor 8.0 in both), so the same count.
+# safetensors headers: 3,836,021,760 parameters). Llama-3.1-8B's config fields equal
+# DeepSeek-R1-Distill-Llama-8B's (llama3 rope factor 8.0 in both), so the same count.
 CATALOG: dict[str, ArchSpec] = {
     a.name: a
     for a in (
