@@ -38,6 +38,7 @@ class FakeConfig:
     slots: int = 64  # requests served at once; the rest wait for a slot
     model: str = "fake-model"
     requests: list[dict[str, Any]] = field(default_factory=list)
+    auth: list[str | None] = field(default_factory=list)  # Authorization header per request
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -87,6 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": {"message": f"no route {self.path}"}})
             return
         cfg.requests.append(body)
+        cfg.auth.append(self.headers.get("Authorization"))
         if cfg.fail_status:
             self._json(cfg.fail_status, {"error": {"message": "failing on purpose"}})
             return
@@ -109,7 +111,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
         for k in range(count):
-            _sleep_until(t0 + cfg.ttft_s + k * cfg.tpot_s)
+            if _sleep_until(t0 + cfg.ttft_s + k * cfg.tpot_s, self.server.stopping):
+                return  # the server is shutting down
             for i in range(n):
                 piece = {"index": i, "finish_reason": "length" if k == count - 1 else None}
                 piece.update({"delta": {"content": f" t{k}"}} if chat else {"text": f" t{k}"})
@@ -127,10 +130,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
 
-def _sleep_until(t: float) -> None:
+def _sleep_until(t: float, stop: threading.Event) -> bool:
+    """Sleep until perf_counter() reaches ``t``; True if ``stop`` was set meanwhile."""
     delay = t - time.perf_counter()
-    if delay > 0:
-        time.sleep(delay)
+    return stop.wait(delay) if delay > 0 else stop.is_set()
 
 
 class _Server(ThreadingHTTPServer):
@@ -140,6 +143,10 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.cfg = cfg
         self.slots = threading.BoundedSemaphore(cfg.slots)
+        self.stopping = threading.Event()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return None  # a client that hung up (timeout tests) is not the test's failure
 
 
 @contextlib.contextmanager
@@ -154,6 +161,7 @@ def fake_openai_server(cfg: FakeConfig | None = None,
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1", cfg
     finally:
+        server.stopping.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -1,0 +1,158 @@
+"""``--engine openai`` against the fake SSE server of known timing (tests/fake_openai_server)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import statistics
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fake_openai_server import CHAT_OVERHEAD, FakeConfig, fake_openai_server
+
+from edgeprof.catalog import resolve_model
+from edgeprof.engines.base import get_engine
+from edgeprof.engines.openai_engine import ShortAnswer
+
+MODEL = "qwen2.5-0.5b"
+TTFT, TPOT = 0.12, 0.025
+
+
+def _rows(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "measurements.jsonl").read_text().splitlines()]
+
+
+def _sweep(run_cli, url: str, out: Path, *extra: str) -> tuple[int, str, str]:
+    return run_cli("sweep", "--engine", "openai", "--url", url, "--models", MODEL, "--quants",
+                   "int4", "--idle-baseline", "0", "--out", str(out), *extra)
+
+
+def _close(measured: float, truth: float, tol: float = 0.15) -> bool:
+    return abs(measured - truth) <= tol * truth
+
+
+@pytest.mark.parametrize("supports_n", [True, False])
+def test_sweep_matches_server_timing(run_cli, tmp_path, supports_n):
+    """The issue's command: every row ok, TTFT and TBT within 15 % of the server's timing."""
+    with fake_openai_server(ttft_s=TTFT, tpot_s=TPOT, supports_n=supports_n) as (url, cfg):
+        code, _, err = _sweep(run_cli, url, tmp_path, "--inputs", "64,256", "--outputs", "24",
+                              "--batches", "1,4", "--repeats", "2", "--warmup", "1")
+    assert code == 0, err
+    rows = _rows(tmp_path)
+    assert len(rows) == 8 and {r["status"] for r in rows} == {"ok"}
+    for r in rows:
+        assert _close(r["ttft_s"], TTFT), r["ttft_s"]
+        assert _close(r["tbt_s"], TPOT), r["tbt_s"]
+        assert _close(r["decode_s"], 23 * TPOT), r["decode_s"]
+        assert len(r["token_times_s"]) == 24
+        assert r["peak_mem_bytes"] is None  # the client's RSS is not the server's memory
+        ex = r["engine_extra"]
+        assert ex["token_count_method"] == "usage" and ex["completion_tokens"] == 24 * r["batch"]
+        assert ex["prompt_method"] == "tokenizer:tokenize"
+        want = "single" if r["batch"] == 1 else ("n" if supports_n else "requests")
+        assert ex["parallel"] == want
+    timed = rows  # the warm-up calibrated the chat template: prompts have the length asked
+    assert all(r["engine_extra"]["prompt_tokens"] == r["input_tokens"] for r in timed)
+    # forced length: max_tokens with ignore_eos and min_tokens in every request
+    assert all(b["ignore_eos"] and b["min_tokens"] == b["max_tokens"] for b in cfg.requests)
+    assert all(b["stream_options"] == {"include_usage": True} for b in cfg.requests)
+    run = json.loads((tmp_path / "run.json").read_text())
+    server = run["engine_settings"]["server"]
+    assert server["served_model"] == "fake-model" and "props" in server
+    assert run["engine_settings"]["prompt_overhead_tokens"] == CHAT_OVERHEAD
+    # fit and predict treat the rows like any others
+    code, out, err = run_cli("fit", str(tmp_path), "--out", str(tmp_path / "p.yaml"), "--json")
+    assert code == 0, err
+    code, out, err = run_cli("predict", "--profile", str(tmp_path / "p.yaml"), "--model", MODEL,
+                             "--quant", "int4", "--input-tokens", "128", "--output-tokens", "24",
+                             "--json")
+    assert code == 0, err
+    pred = json.loads(out)
+    ttft = pred["ttft_s"]["value"] if isinstance(pred["ttft_s"], dict) else pred["ttft_s"]
+    assert _close(ttft, TTFT, 0.3)
+
+
+@pytest.mark.parametrize("tokenize", ["vllm", "extras", None])
+def test_completions_without_usage_counts_chunks(tokenize):
+    cfg = FakeConfig(ttft_s=0.05, tpot_s=0.01, usage=False, tokenize=tokenize)
+    with fake_openai_server(cfg) as (url, _):
+        eng = get_engine("openai", url=url, endpoint="completions")
+        eng.load(resolve_model(MODEL), "int4")
+        res = eng.run(40, 6, 1)
+    assert res.extra["token_count_method"] == "chunks" and res.extra["completion_tokens"] == 6
+    if tokenize is None:
+        assert res.extra["prompt_method"] == "approx:1-token-per-word"
+        assert "prompt-length-approx" in res.extra["flags"]
+        assert len(cfg.requests[-1]["prompt"].split()) == 40
+    else:
+        assert res.extra["prompt_method"].startswith("tokenizer:")
+        assert len(cfg.requests[-1]["prompt"].split()) == 40
+    assert _close(res.ttft_s, 0.05, 0.3) and _close(statistics.median(res.token_times_s[1:]),
+                                                    0.01, 0.3)
+
+
+def test_short_answer_is_an_error_row_never_averaged(run_cli, tmp_path):
+    with fake_openai_server(ttft_s=0.02, tpot_s=0.005, stop_after=10) as (url, _):
+        code, _, err = _sweep(run_cli, url, tmp_path, "--inputs", "16", "--outputs", "24",
+                              "--repeats", "2", "--warmup", "0")
+        eng = get_engine("openai", url=url)
+        eng.load(resolve_model(MODEL), "int4")
+        with pytest.raises(ShortAnswer, match="produced 10"):
+            eng.run(16, 24, 1)
+    assert code == 0, err
+    rows = _rows(tmp_path)
+    assert [r["status"] for r in rows] == ["error", "error"]
+    assert all("asked 1×24 tokens" in r["error"] and "produced 10" in r["error"] for r in rows)
+    assert all(r["ttft_s"] is None for r in rows)
+
+
+def test_http_errors_refusals_and_timeouts_become_rows(run_cli, tmp_path):
+    with fake_openai_server(fail_status=503) as (url, _):
+        code, _, err = _sweep(run_cli, url, tmp_path / "a", "--inputs", "8", "--outputs", "4",
+                              "--repeats", "2", "--warmup", "0")
+    assert code == 0, err
+    rows = _rows(tmp_path / "a")
+    assert len(rows) == 2 and all(r["status"] == "error" and "HTTP 503" in r["error"]
+                                  and "failing on purpose" in r["error"] for r in rows)
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code, _, err = _sweep(run_cli, f"http://127.0.0.1:{port}/v1", tmp_path / "b", "--inputs",
+                          "8", "--outputs", "4", "--repeats", "2")
+    assert code == 0, err
+    rows = _rows(tmp_path / "b")
+    assert len(rows) == 2 and all("connection refused" in r["error"] for r in rows)
+    with fake_openai_server(ttft_s=3.0, tpot_s=0.01) as (url, _):
+        code, _, err = _sweep(run_cli, url, tmp_path / "c", "--inputs", "8", "--outputs", "4",
+                              "--repeats", "1", "--warmup", "0", "--request-timeout", "300ms")
+    assert code == 0, err
+    (row,) = _rows(tmp_path / "c")
+    assert row["status"] == "error" and "timed out" in row["error"]
+
+
+def test_api_key_from_env(run_cli, tmp_path, monkeypatch):
+    code, _, err = run_cli("sweep", "--engine", "openai", "--url", "http://127.0.0.1:9/v1",
+                           "--models", MODEL, "--api-key-env", "EDGEPROF_TEST_NO_SUCH_KEY",
+                           "--out", str(tmp_path / "x"))
+    assert code == 2 and err.startswith("Error: --api-key-env EDGEPROF_TEST_NO_SUCH_KEY")
+    monkeypatch.setenv("EDGEPROF_TEST_KEY", "sekrit")
+    with fake_openai_server(ttft_s=0.01, tpot_s=0.002) as (url, cfg):
+        code, _, err = _sweep(run_cli, url, tmp_path / "y", "--inputs", "8", "--outputs", "4",
+                              "--repeats", "1", "--api-key-env", "EDGEPROF_TEST_KEY")
+    assert code == 0, err
+    assert cfg.auth and set(cfg.auth) == {"Bearer sekrit"}
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("--url", "ftp://x"), "--url 'ftp://x' must look like"),
+    (("--url", "http://127.0.0.1:9/v1", "--endpoint", "embeddings"), "--endpoint must be"),
+    ((), "needs --url"),
+])
+def test_bad_flags_are_one_line(run_cli, tmp_path, args, needle):
+    code, _, err = run_cli("sweep", "--engine", "openai", "--models", MODEL, "--out",
+                           str(tmp_path), *args)
+    assert code == 2 and needle in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
