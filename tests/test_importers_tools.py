@@ -7,6 +7,8 @@ import statistics
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edgeprof.importers._tool import ImportOptions
 from edgeprof.importers.edge_llm import edge_llm_rows
@@ -90,6 +92,30 @@ def test_llama_bench_folder_skips_other_files_and_reads_md_build_line(tmp_path):
     md = tmp_path / "bench.md"
     md.write_text((FIX / "llama_bench.md").read_text() + "\nbuild: 8cf427ff (5163)\n")
     assert llama_bench_rows(md, opts).versions == {"8cf427ff (5163)"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_prompt=st.integers(0, 8192), n_gen=st.integers(0, 1024), depth=st.integers(0, 4096),
+       seconds=st.floats(1e-4, 100.0))
+def test_llama_bench_mapping_properties(tmp_path_factory, n_prompt, n_gen, depth, seconds):
+    """Whatever the test shape, one timed span lands in exactly one time column, unchanged."""
+    if n_prompt == n_gen == 0:
+        return
+    rec = {**_raw("llama_bench.json")[0], "n_prompt": n_prompt, "n_gen": n_gen,
+           "n_depth": depth, "avg_ns": seconds * 1e9}
+    rec.pop("samples_ns")
+    f = tmp_path_factory.mktemp("lb") / "b.json"
+    f.write_text(json.dumps([rec]))
+    (row,) = llama_bench_rows(f, NX).rows
+    d = row.model_dump()
+    spans = {k: d[k] for k in ("ttft_s", "decode_s", "e2e_s", "prefill_at_depth_s")
+             if d.get(k)}
+    assert pytest.approx(seconds) in spans.values()
+    if n_gen and not n_prompt:
+        assert row.output_tokens == n_gen + 1 and row.tbt_s == pytest.approx(seconds / n_gen)
+        assert row.input_tokens == max(depth, 1)
+    if row.ttft_s is not None:
+        assert n_gen == 0 and depth == 0 and row.input_tokens == n_prompt
 
 
 @pytest.mark.parametrize(("text", "quant"), [
@@ -289,6 +315,9 @@ def test_cli_option_errors(run_cli, tmp_path):
     code, _, err = run_cli("import", "edgereasoning", str(tmp_path), "-d", "l40s", "-o",
                            str(tmp_path / "c"))
     assert code == 2 and "takes no --device" in err
+    code, _, err = run_cli("import", "llama-bench", lb, "-d", "jetson-orin-nx-16gb",
+                           "--power-mode", "TURBO", "-o", str(tmp_path / "p"))
+    assert code == 2 and "no power mode 'TURBO'" in err
     code, _, err = run_cli("import", "no-such-tool", lb, "-o", str(tmp_path / "d"))
     assert code == 2 and "llama-bench" in err
     code, _, err = run_cli("import", "genai-perf", str(tmp_path), "-d", "l40s", "-o",

@@ -40,7 +40,7 @@ def import_(
 ) -> None:
     """Import published measurements as a measurements table (a sweep folder).
 
-    Example:
+    Examples:
 
       edgeprof import edgereasoning ../shared/reference/edgereasoning-jetson-agx-orin --out er/
 

@@ -214,8 +214,10 @@ def common(options: ImportOptions, tool: str, version: str, engine: str, model: 
     """Columns every imported row shares."""
     from edgeprof.device import load_device_spec
 
-    return {"device": load_device_spec(options.device).name, "engine": engine, "model": model,
-            "quant": quant, "power_mode": options.power_mode, "source": f"imported:{tool}",
+    spec = load_device_spec(options.device)
+    mode = spec.power_mode(options.power_mode) if options.power_mode else None  # known mode?
+    return {"device": spec.name, "engine": engine, "model": model, "quant": quant,
+            "power_mode": mode.name if mode else None, "source": f"imported:{tool}",
             "tool": tool, "tool_version": version, "quant_impl": "native"}
 
 
