@@ -211,6 +211,25 @@ def test_aiperf_export_concurrency_and_power():
     assert row.e2e_s == pytest.approx(2744.9 / 1e3)
 
 
+def test_genai_perf_folder_of_runs_fits(tmp_path, run_cli):
+    """One export per input length, as a sweep script leaves them, is enough to fit."""
+    raw = json.loads(next((FIX / "genai_perf").rglob("*.json")).read_text())
+    for isl, ttft in ((128, 21.0), (550, 71.4), (2048, 251.0)):
+        run = json.loads(json.dumps(raw))
+        run["input_sequence_length"].update(avg=float(isl), p50=float(isl))
+        run["time_to_first_token"].update(avg=ttft * 1.01, p50=ttft)
+        folder = tmp_path / "art" / f"llama-3.1-8b-instruct-openai-chat-concurrency1-isl{isl}"
+        folder.mkdir(parents=True)
+        (folder / "profile_export_genai_perf.json").write_text(json.dumps(run))
+    out = tmp_path / "gp"
+    code, _, err = run_cli("import", "genai-perf", str(tmp_path / "art"), "-d", "h100-sxm",
+                           "-q", "bf16", "--engine", "trtllm", "-o", str(out))
+    assert code == 0, err
+    assert sorted(r.input_tokens for r in read_measurements(out)) == [128, 550, 2048]
+    code, _, err = run_cli("fit", str(out), "--out", str(tmp_path / "gp.yaml"))
+    assert code == 0, err
+
+
 def test_genai_perf_seconds_unit(tmp_path):
     raw = json.loads(next((FIX / "genai_perf").rglob("*.json")).read_text())
     raw["time_to_first_token"] = {"unit": "s", "avg": 0.08, "p50": 0.07}
