@@ -253,6 +253,26 @@ def test_edge_llm_profile():
     assert row.peak_mem_bytes == raw["peak_unified_memory_bytes"]
 
 
+def test_edge_llm_bench_e2e_csvs_import_and_fit(run_cli, tmp_path):
+    opts = ImportOptions(device="jetson-orin-nx-16gb", model="qwen3-4b", quant="int4")
+    result = edge_llm_rows(FIX / "edge_llm_bench", opts)
+    assert not any("layer_" in f for f in result.files)  # layer CSVs are not E2E timings
+    pre = sorted((r for r in result.rows if r.phase == "prefill"), key=lambda r: r.input_tokens)
+    dec = sorted((r for r in result.rows if r.phase == "decode"), key=lambda r: r.input_tokens)
+    assert [r.input_tokens for r in pre] == [128, 512, 2048]
+    assert pre[1].ttft_s == pytest.approx(0.37841)
+    assert [(r.input_tokens, r.output_tokens) for r in dec] == [(128, 2), (512, 128),
+                                                                 (2048, 128)]
+    assert dec[0].tbt_s == pytest.approx(0.01395)  # osl 1: one timed step
+    assert dec[1].tbt_s == pytest.approx(1.78816 / 127)  # osl 128: the whole sequence
+    out = tmp_path / "el"
+    code, _, err = run_cli("import", "edge-llm", str(FIX / "edge_llm_bench"), "-d",
+                           "jetson-orin-nx-16gb", "-m", "qwen3-4b", "-q", "int4", "-o", str(out))
+    assert code == 0, err
+    code, _, err = run_cli("fit", str(out), "--out", str(tmp_path / "el.yaml"))
+    assert code == 0, err
+
+
 # ------------------------------------------------------------------------ bad input
 def _edit(src: str, tmp_path: Path, change, name: str | None = None) -> Path:
     text = (FIX / src).read_text()
@@ -293,6 +313,15 @@ BAD = [
      "'generation'"),
     ("edge-llm", "edge_llm_profile.json", lambda d: d, ["-q", "int4"], "--model"),
 ]
+
+
+def test_edge_llm_bench_bad_csv(run_cli, tmp_path):
+    f = tmp_path / "e2e_prefill_inputlen512.csv"
+    f.write_text("mode,batch_size,osl,e2e_time_ms,per_token_ms,throughput_tps,input_len\n"
+                 "prefill,1,1,n/a,0.7,1353.0,512\n")
+    code, _, err = run_cli("import", "edge-llm", str(f), "-d", "l40s", "-m", "qwen3-4b", "-q",
+                           "int4", "-o", str(tmp_path / "o"))
+    assert code == 2 and "'e2e_time_ms'" in err and err.strip().count("\n") == 0
 
 
 @pytest.mark.parametrize(("kind", "src", "change", "args", "needle"), BAD,

@@ -20,10 +20,19 @@ The profile names neither the model, the weight format, the batch nor the Edge-L
 pass ``--model`` and ``--quant`` (and ``--batch`` when the input file batched requests, default 1;
 ``--tool-version``). Engine ``trtllm`` (TensorRT Edge-LLM is a TensorRT-LLM-family engine).
 Runs that reused KV cache (``reused_tokens`` > 0) are flagged ``kv-reuse``.
+
+``llm_bench --outputDir D`` E2E CSVs (``e2e_prefill_inputlen128.csv``,
+``e2e_decode_pastkvlen128.csv``: ``mode,batch_size,osl,e2e_time_ms,per_token_ms,
+throughput_tps`` plus ``input_len`` or ``past_kv_len``, written by its ``writeE2ECsv``) are read
+too: ``prefill`` rows give ``ttft_s`` = ``e2e_time_ms`` for ``input_len`` tokens; ``decode``
+rows give ``decode_s`` = ``e2e_time_ms`` over max(osl − 1, 1) steps at context ``past_kv_len``
+(llm_bench times one step when ``osl`` is 1, the whole sequence otherwise); ``batch`` =
+``batch_size``. Other modes (visual, Eagle) are skipped. Layer CSVs are not read.
 """
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +57,8 @@ from edgeprof.table import Measurement
 
 TOOL = "tensorrt-edge-llm"
 ENGINE = "trtllm"
-PATTERNS = ("*.json",)
+PATTERNS = ("*.json", "e2e_*.csv")
+E2E_HEADER = ("mode", "batch_size", "osl", "e2e_time_ms", "per_token_ms", "throughput_tps")
 
 
 def _section(path: Path, data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -98,6 +108,43 @@ def _row(path: Path, data: dict[str, Any], options: ImportOptions) -> tuple[Meas
     return row, version
 
 
+def _bench_rows(path: Path, options: ImportOptions) -> tuple[list[Measurement], str]:
+    """Rows of one llm_bench E2E CSV (one data row per file, by its writer)."""
+    with open(path, newline="") as fh:
+        records = list(csv.DictReader(fh))
+    if not records or tuple(records[0])[:len(E2E_HEADER)] != E2E_HEADER:
+        raise fail(path, f"is not an llm_bench E2E CSV (header {', '.join(E2E_HEADER)}, …).")
+    version = options.tool_version or UNRECORDED
+    base = common(options, TOOL, version, engine_name(options, ENGINE, path, TOOL),
+                  model_name(options, [], path, TOOL), quant_name(options, None, path, TOOL))
+    rows = []
+    for i, rec in enumerate(records, 1):
+        where = f"row {i}"
+        mode = rec["mode"]
+        batch = integer(rec, "batch_size", path, where) or 1
+        e2e = positive(number(rec, "e2e_time_ms", path, where) or 0.0, "e2e_time_ms", path,
+                       where) / 1e3
+        osl = integer(rec, "osl", path, where) or 1
+        cols: dict[str, Any] = {"batch": batch, "repeat": 0, "llm_bench_mode": mode}
+        if mode == "prefill":
+            n = integer(rec, "input_len", path, where)
+            if not n:
+                raise fail(path, f"{where}: field 'input_len' is missing or 0.")
+            cols.update(input_tokens=n, output_tokens=1, ttft_s=e2e, e2e_s=e2e, decode_s=0.0,
+                        phase="prefill")
+        elif mode == "decode":
+            kv = integer(rec, "past_kv_len", path, where)
+            if kv is None:
+                raise fail(path, f"{where} lacks the field 'past_kv_len'.")
+            steps = max(osl - 1, 1)
+            cols.update(input_tokens=max(kv, 1), output_tokens=steps + 1, decode_s=e2e,
+                        tbt_s=e2e / steps, phase="decode")
+        else:
+            continue
+        rows.append(Measurement(**base, **cols))
+    return rows, version
+
+
 def edge_llm_rows(path: Path | str, options: ImportOptions) -> ImportResult:
     path = Path(path)
     result = ImportResult(rows=[], tool=TOOL, assumptions=[
@@ -106,6 +153,12 @@ def edge_llm_rows(path: Path | str, options: ImportOptions) -> ImportResult:
         "the profile does not record it)",
     ])
     for f in input_files(path, PATTERNS, "TensorRT Edge-LLM profile"):
+        if f.suffix == ".csv":
+            rows, version = _bench_rows(f, options)
+            result.files.append(str(f))
+            result.rows += rows
+            result.versions.add(version)
+            continue
         data = load_json(f, "TensorRT Edge-LLM profile")
         if not isinstance(data, dict):
             raise fail(f, "is not a TensorRT Edge-LLM profile object.")
