@@ -114,7 +114,8 @@ class _Handler(BaseHTTPRequestHandler):
             if _sleep_until(t0 + cfg.ttft_s + k * cfg.tpot_s, self.server.stopping):
                 return  # the server is shutting down
             for i in range(n):
-                piece = {"index": i, "finish_reason": "length" if k == count - 1 else None}
+                last = "length" if count == want else "stop"
+                piece = {"index": i, "finish_reason": last if k == count - 1 else None}
                 piece.update({"delta": {"content": f" t{k}"}} if chat else {"text": f" t{k}"})
                 self._event({"id": "x", "object": "chunk", "model": cfg.model,
                              "choices": [piece]})

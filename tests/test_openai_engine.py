@@ -76,13 +76,18 @@ def test_sweep_matches_server_timing(run_cli, tmp_path, supports_n):
 
 
 @pytest.mark.parametrize("tokenize", ["vllm", "extras", None])
-def test_completions_without_usage_counts_chunks(tokenize):
+def test_completions_without_usage(tokenize):
+    """No usage: the count is the chunks, or max_tokens when finish_reason says length."""
     cfg = FakeConfig(ttft_s=0.05, tpot_s=0.01, usage=False, tokenize=tokenize)
     with fake_openai_server(cfg) as (url, _):
         eng = get_engine("openai", url=url, endpoint="completions")
         eng.load(resolve_model(MODEL), "int4")
         res = eng.run(40, 6, 1)
-    assert res.extra["token_count_method"] == "chunks" and res.extra["completion_tokens"] == 6
+        cfg.stop_after = 4  # stops early ("stop"): counted chunks say so
+        with pytest.raises(ShortAnswer, match=r"produced 4 \(chunks\)"):
+            eng.run(40, 6, 1)
+    assert res.extra["token_count_method"] == "finish_reason:length"
+    assert res.extra["completion_tokens"] == 6 and res.extra["chunks_per_seq"] == [6]
     if tokenize is None:
         assert res.extra["prompt_method"] == "approx:1-token-per-word"
         assert "prompt-length-approx" in res.extra["flags"]

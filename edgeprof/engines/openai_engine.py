@@ -157,9 +157,14 @@ class OpenAIEngine(Engine):
         completion = (sum(int(u.get("completion_tokens") or 0) for u in usage)
                       if len(usage) == len(results) else None)
         prompt_tokens = [int(u["prompt_tokens"]) for u in usage if u.get("prompt_tokens")]
-        method = "usage" if completion is not None else "chunks"
         per_seq = [len(s) for s in seqs]
-        produced = completion if completion is not None else sum(per_seq)
+        method = "usage"
+        if completion is None:  # no usage: count chunks, or trust finish_reason "length"
+            reasons = [fr for r in results for _, fr in sorted(r.finish_reasons.items())]
+            stopped_at_max = len(reasons) == len(seqs) and all(fr == "length" for fr in reasons)
+            method = "finish_reason:length" if stopped_at_max else "chunks"
+            completion = output_tokens * len(seqs) if stopped_at_max else sum(per_seq)
+        produced = completion
         if len(seqs) < batch or produced < output_tokens * batch or min(per_seq or [0]) < 1:
             raise ShortAnswer(f"asked {batch}×{output_tokens} tokens, the server produced "
                               f"{produced} ({method}) in {len(seqs)} sequence(s); pass its "
@@ -173,7 +178,7 @@ class OpenAIEngine(Engine):
         times = [(steps[0] - t_start) / 1e9] + [(b - a) / 1e9 for a, b in pairwise(steps)]
         t_end = max(s[-1] for s in seqs)
         flags = []
-        if completion is not None and completion != sum(per_seq):
+        if completion != sum(per_seq):
             flags.append("multi-token-chunks")  # times are per chunk, counts per usage
         if not prompt_method.startswith("tokenizer"):
             flags.append("prompt-length-approx")

@@ -138,8 +138,11 @@ class LoadRunner:
         stamps = res.arrivals.get(0, [])
         usage = res.usage or {}
         produced = usage.get("completion_tokens")
-        count_method = "usage" if isinstance(produced, int) else "chunks"
-        produced = int(produced) if isinstance(produced, int) else len(stamps)
+        count_method = "usage"
+        if not isinstance(produced, int):  # no usage: trust finish_reason "length", else chunks
+            at_max = res.finish_reasons.get(0) == "length"
+            count_method = "finish_reason:length" if at_max else "chunks"
+            produced = out if at_max else len(stamps)
         r = RequestResult(concurrency, index, inp, out, res.t_send_ns, res.t_done_ns, True,
                           produced=produced, count_method=count_method,
                           prompt_tokens=usage.get("prompt_tokens"), prompt_method=method)
