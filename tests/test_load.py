@@ -101,6 +101,7 @@ def test_failures_are_counted_and_rowed(run_cli, tmp_path):
     (("--requests", "0"), "--requests"),
     (("--output-tokens", "0"), "--output-tokens"),
     (("--slo-ttft", "fast"), "fast"),
+    (("--request-extra", "{bad"), "--request-extra must be a JSON object"),
 ])
 def test_bad_input_is_one_line(run_cli, args, needle):
     code, _, err = _load(run_cli, "http://127.0.0.1:9/v1", *args)

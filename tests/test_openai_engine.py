@@ -146,15 +146,18 @@ def test_api_key_from_env(run_cli, tmp_path, monkeypatch):
     monkeypatch.setenv("EDGEPROF_TEST_KEY", "sekrit")
     with fake_openai_server(ttft_s=0.01, tpot_s=0.002) as (url, cfg):
         code, _, err = _sweep(run_cli, url, tmp_path / "y", "--inputs", "8", "--outputs", "4",
-                              "--repeats", "1", "--api-key-env", "EDGEPROF_TEST_KEY")
+                              "--repeats", "1", "--api-key-env", "EDGEPROF_TEST_KEY",
+                              "--request-extra", '{"debug_config": {"ignore_eos": true}}')
     assert code == 0, err
     assert cfg.auth and set(cfg.auth) == {"Bearer sekrit"}
+    assert all(b["debug_config"] == {"ignore_eos": True} for b in cfg.requests)
 
 
 @pytest.mark.parametrize("args,needle", [
     (("--url", "ftp://x"), "--url 'ftp://x' must look like"),
     (("--url", "http://127.0.0.1:9/v1", "--endpoint", "embeddings"), "--endpoint must be"),
     ((), "needs --url"),
+    (("--url", "http://127.0.0.1:9/v1", "--request-extra", "[1]"), "must be a JSON object"),
 ])
 def test_bad_flags_are_one_line(run_cli, tmp_path, args, needle):
     code, _, err = run_cli("sweep", "--engine", "openai", "--models", MODEL, "--out",

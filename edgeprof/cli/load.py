@@ -13,7 +13,12 @@ from rich.table import Table
 from edgeprof import __version__
 from edgeprof.catalog import get_quant, resolve_model
 from edgeprof.cli._common import err, out, print_json
-from edgeprof.engines.openai_client import OpenAIClient, ServerError, api_key_from_env
+from edgeprof.engines.openai_client import (
+    OpenAIClient,
+    ServerError,
+    api_key_from_env,
+    parse_request_extra,
+)
 from edgeprof.errors import UserInputError
 from edgeprof.load import SLO, LoadRunner, RequestResult, read_lengths, summarize_level
 from edgeprof.sweep.record import now_iso, one_line
@@ -105,6 +110,9 @@ def load(
                                       "requests at a level after this long."),
     no_force: bool = typer.Option(False, "--no-force-length", help="Do not send ignore_eos/"
                                   "min_tokens (for servers that reject them)."),
+    request_extra: str = typer.Option(None, "--request-extra", help="JSON fields added to "
+                                      "every request, e.g. '{\"debug_config\": "
+                                      "{\"ignore_eos\": true}}' (MLC)."),
     out_dir: Path = typer.Option(None, "--out", help="Folder: rows appended to "
                                  "measurements.jsonl (concurrency column), summary in "
                                  "load.json."),
@@ -143,6 +151,7 @@ def load(
     else:
         pairs = [(input_tokens or 128, output_tokens or 64)]
     jobs = [pairs[k % len(pairs)] for k in range(requests)]
+    extra = parse_request_extra(request_extra) or {}
     client = OpenAIClient(url, api_key=api_key_from_env(api_key_env), endpoint=endpoint,
                           model=served_model, timeout_s=parse_duration(request_timeout))
     try:
@@ -151,7 +160,8 @@ def load(
         raise UserInputError(f"The server at {url} does not answer /v1/models ({exc}); "
                              "start it or fix --url.") from None
     runner = LoadRunner(client, force_length=not no_force,
-                        level_timeout_s=parse_duration(level_timeout))
+                        level_timeout_s=parse_duration(level_timeout),
+                        extra=extra)
     runner.calibrate(jobs[0][0])
     store = base = None
     offset = 0

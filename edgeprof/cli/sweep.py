@@ -17,6 +17,7 @@ from rich.progress import (
 from rich.table import Table
 
 from edgeprof.cli._common import err, out, print_json
+from edgeprof.engines.openai_client import parse_request_extra
 from edgeprof.engines.plugins import load_engine_plugins
 from edgeprof.errors import UserInputError
 from edgeprof.sweep import all_points, build_spec, prepare, read_spec_file, summarize
@@ -119,6 +120,8 @@ def sweep(
                                             "/v1/models]."),
     request_timeout: str | None = typer.Option(None, "--request-timeout", help="--engine "
                                                "openai: max wait for any data, e.g. 60s."),
+    request_extra: str | None = typer.Option(None, "--request-extra", help="--engine openai: "
+                                             "JSON fields added to every request."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the points and exit."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ) -> None:
@@ -144,7 +147,9 @@ def sweep(
     server = {k: v for k, v in (("url", url), ("api_key_env", api_key_env),
                                 ("endpoint", endpoint), ("served_model", served_model),
                                 ("request_timeout_s", request_timeout and
-                                 parse_duration(request_timeout))) if v is not None}
+                                 parse_duration(request_timeout)),
+                                ("request_extra", parse_request_extra(request_extra)))
+              if v is not None}
     if server:  # --engine openai's options (edgeprof.engines.openai_engine)
         server = {**(file_keys.get("engine_options") or {}), **server}
     spec = build_spec(file_keys, engine=engine, device=device, models=models, quants=quants,

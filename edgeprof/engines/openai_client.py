@@ -304,6 +304,20 @@ def api_key_from_env(var: str | None) -> str | None:
     return value
 
 
+def parse_request_extra(text: str | None) -> dict[str, Any] | None:
+    """``--request-extra '{"k": v}'``: fields merged into every request body."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise UserInputError(f"--request-extra must be a JSON object, got {text!r}; e.g. "
+                             '\'{"debug_config": {"ignore_eos": true}}\'.')
+    return value
+
+
 def _token_count(answer: Any) -> int | None:
     if not isinstance(answer, dict):
         return None

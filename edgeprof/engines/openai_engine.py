@@ -46,7 +46,8 @@ class OpenAIEngine(Engine):
     def __init__(self, device: str = "cpu", url: str | None = None,
                  api_key_env: str | None = None, endpoint: str = "chat",
                  served_model: str | None = None, request_timeout_s: float = 60.0,
-                 parallel: str = "auto", force_length: bool = True) -> None:
+                 parallel: str = "auto", force_length: bool = True,
+                 request_extra: dict[str, Any] | None = None) -> None:
         super().__init__(device)
         if not url:
             raise UserInputError("--engine openai needs --url http://HOST:PORT/v1.")
@@ -57,6 +58,10 @@ class OpenAIEngine(Engine):
                                    timeout_s=request_timeout_s)
         self.parallel = parallel
         self.force_length = force_length
+        if request_extra is not None and not isinstance(request_extra, dict):
+            raise UserInputError("request_extra must be a JSON object, e.g. "
+                                 '\'{"debug_config": {"ignore_eos": true}}\'.')
+        self.request_extra = dict(request_extra or {})
         self.identity: dict[str, Any] | None = None
         self._prompts: dict[int, tuple[str, str]] = {}
         self._overhead: int | None = None  # prompt tokens the server adds (BOS, template)
@@ -80,7 +85,8 @@ class OpenAIEngine(Engine):
     def settings(self) -> dict[str, Any]:
         return {"url": self.client.url, "endpoint": self.client.endpoint,
                 "served_model": self.client.model, "parallel": self.parallel,
-                "force_length": self.force_length, "tokenizer": self.client.tokenizer,
+                "force_length": self.force_length, "request_extra": self.request_extra,
+                "tokenizer": self.client.tokenizer,
                 "prompt_overhead_tokens": self._overhead, "server": self.identity}
 
     def run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
@@ -119,7 +125,8 @@ class OpenAIEngine(Engine):
         return self._prompts[target]
 
     def _one(self, prompt: str, output_tokens: int, n: int) -> StreamResult:
-        body = self.client.body(prompt, output_tokens, n=n, force=self.force_length)
+        body = self.client.body(prompt, output_tokens, n=n, force=self.force_length,
+                                extra=self.request_extra)
         return self.client.stream(body)
 
     def _concurrent(self, prompt: str, output_tokens: int, batch: int) -> list[StreamResult]:

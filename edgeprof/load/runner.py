@@ -104,6 +104,7 @@ class LoadRunner:
     client: OpenAIClient
     force_length: bool = True
     level_timeout_s: float = 600.0
+    extra: dict[str, Any] = field(default_factory=dict)  # fields added to every body
     _prompts: dict[int, tuple[str, str]] = field(default_factory=dict)
     _overhead: int | None = None
 
@@ -118,7 +119,8 @@ class LoadRunner:
         template) from ``usage.prompt_tokens``, so later prompts have the length asked."""
         text, _ = self.prompt(input_tokens)
         try:
-            res = self.client.stream(self.client.body(text, 2, force=self.force_length))
+            res = self.client.stream(self.client.body(text, 2, force=self.force_length,
+                                                      extra=self.extra))
         except ServerError:
             return  # the level itself will record what is wrong
         pt = (res.usage or {}).get("prompt_tokens")
@@ -128,7 +130,7 @@ class LoadRunner:
 
     def one(self, concurrency: int, index: int, inp: int, out: int) -> RequestResult:
         text, method = self.prompt(inp)
-        body = self.client.body(text, out, force=self.force_length)
+        body = self.client.body(text, out, force=self.force_length, extra=self.extra)
         t0 = time.perf_counter_ns()
         try:
             res = self.client.stream(body)
