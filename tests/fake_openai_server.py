@@ -150,11 +150,45 @@ class _Server(ThreadingHTTPServer):
         return None  # a client that hung up (timeout tests) is not the test's failure
 
 
+def _serve(cfg: FakeConfig, port_q: Any, stop: Any) -> None:
+    """Child-process body: serve until ``stop`` is set."""
+    server = _Server(cfg)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    port_q.put(server.server_address[1])
+    stop.wait(600)  # bounded: a forgotten server ends by itself
+    server.stopping.set()
+    server.shutdown()
+    server.server_close()
+
+
 @contextlib.contextmanager
-def fake_openai_server(cfg: FakeConfig | None = None,
+def fake_openai_server(cfg: FakeConfig | None = None, *, process: bool = False,
                        **kw: Any) -> Iterator[tuple[str, FakeConfig]]:
-    """Run the fake server in a thread; yields (``http://127.0.0.1:PORT/v1``, its config)."""
+    """Run the fake server; yields (``http://127.0.0.1:PORT/v1``, its config).
+
+    In a thread of this process by default (the config then records requests); with
+    ``process=True`` in a child process — an independent server that shares no interpreter
+    lock with the client, for timing checks (its ``requests`` stay in the child).
+    """
     cfg = cfg or FakeConfig(**kw)
+    if process:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        port_q, stop = ctx.Queue(), ctx.Event()
+        child = ctx.Process(target=_serve, args=(cfg, port_q, stop), daemon=True)
+        child.start()
+        try:
+            port = port_q.get(timeout=30)
+            yield f"http://127.0.0.1:{port}/v1", cfg
+        finally:
+            stop.set()
+            child.join(timeout=10)
+            if child.is_alive():
+                child.terminate()
+        return
     server = _Server(cfg)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)

@@ -37,7 +37,8 @@ def _close(measured: float, truth: float, tol: float = 0.15) -> bool:
 @pytest.mark.parametrize("supports_n", [True, False])
 def test_sweep_matches_server_timing(run_cli, tmp_path, supports_n):
     """The issue's command: every row ok, TTFT and TBT within 15 % of the server's timing."""
-    with fake_openai_server(ttft_s=TTFT, tpot_s=TPOT, supports_n=supports_n) as (url, cfg):
+    with fake_openai_server(ttft_s=TTFT, tpot_s=TPOT, supports_n=supports_n,
+                            process=True) as (url, _):  # an independent server process
         code, _, err = _sweep(run_cli, url, tmp_path, "--inputs", "64,256", "--outputs", "24",
                               "--batches", "1,4", "--repeats", "2", "--warmup", "1")
     assert code == 0, err
@@ -54,11 +55,8 @@ def test_sweep_matches_server_timing(run_cli, tmp_path, supports_n):
         assert ex["prompt_method"] == "tokenizer:tokenize"
         want = "single" if r["batch"] == 1 else ("n" if supports_n else "requests")
         assert ex["parallel"] == want
-    timed = rows  # the warm-up calibrated the chat template: prompts have the length asked
-    assert all(r["engine_extra"]["prompt_tokens"] == r["input_tokens"] for r in timed)
-    # forced length: max_tokens with ignore_eos and min_tokens in every request
-    assert all(b["ignore_eos"] and b["min_tokens"] == b["max_tokens"] for b in cfg.requests)
-    assert all(b["stream_options"] == {"include_usage": True} for b in cfg.requests)
+    # the warm-up calibrated the chat template: prompts have the length asked
+    assert all(r["engine_extra"]["prompt_tokens"] == r["input_tokens"] for r in rows)
     run = json.loads((tmp_path / "run.json").read_text())
     server = run["engine_settings"]["server"]
     assert server["served_model"] == "fake-model" and "props" in server
@@ -73,6 +71,18 @@ def test_sweep_matches_server_timing(run_cli, tmp_path, supports_n):
     pred = json.loads(out)
     ttft = pred["ttft_s"]["value"] if isinstance(pred["ttft_s"], dict) else pred["ttft_s"]
     assert _close(ttft, TTFT, 0.3)
+
+
+def test_requests_force_length_and_ask_for_usage():
+    with fake_openai_server(ttft_s=0.01, tpot_s=0.002) as (url, cfg):
+        eng = get_engine("openai", url=url)
+        eng.load(resolve_model(MODEL), "int4")
+        eng.run(16, 5, 2)
+    assert cfg.requests and all(b["ignore_eos"] and b["min_tokens"] == b["max_tokens"] == 5
+                                and b["temperature"] == 0 for b in cfg.requests)
+    assert all(b["stream_options"] == {"include_usage": True} and b["stream"]
+               for b in cfg.requests)
+    assert cfg.requests[-1]["n"] == 2
 
 
 @pytest.mark.parametrize("tokenize", ["vllm", "extras", None])

@@ -8,7 +8,8 @@ overall deadline, so no loop can wait forever.
 
 Endpoints probed (whatever answers is recorded): ``/v1/models``; llama.cpp's ``/props``,
 ``/health``; vLLM's ``/version``; tokenizers at ``/tokenize`` (llama.cpp: ``{"content"}``,
-vLLM: ``{"model", "prompt"}``) and ``/extras/tokenize`` (llama-cpp-python: ``{"input"}``).
+vLLM: ``{"model", "prompt"}``), ``/extras/tokenize`` (llama-cpp-python: ``{"input"}``) and
+``/_internal/tokenize`` (trtllm-serve: ``{"model", "prompt"}``).
 """
 
 from __future__ import annotations
@@ -153,6 +154,8 @@ class OpenAIClient:
                                                    "add_special": False,
                                                    "add_special_tokens": False}),
             "extras/tokenize": (f"{self.root}/extras/tokenize", {"input": text}),
+            "_internal/tokenize": (f"{self.root}/_internal/tokenize",  # trtllm-serve
+                                   {"model": self.model or "", "prompt": text}),
         }
         order = [self.tokenizer] if self.tokenizer else list(tries)
         for name in order:

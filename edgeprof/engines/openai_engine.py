@@ -179,9 +179,13 @@ class OpenAIEngine(Engine):
         if prompt_tokens and self._overhead is None:
             counted = input_tokens - (self._overhead or 0)
             self._overhead = max(0, prompt_tokens[0] - counted)
-        t_start = min(r.t_send_ns for r in results)
         width = min(per_seq)
         steps = [max(s[k] for s in seqs) for k in range(width)]
+        # TTFT of the batch: the slowest sequence's own send → first token (concurrent
+        # requests leave one client thread at a time, so their sends are not one instant)
+        worst = max(stamps[0] - r.t_send_ns for r in results
+                    for _, stamps in sorted(r.arrivals.items()))
+        t_start = steps[0] - worst
         times = [(steps[0] - t_start) / 1e9] + [(b - a) / 1e9 for a, b in pairwise(steps)]
         t_end = max(s[-1] for s in seqs)
         flags = []
