@@ -175,3 +175,12 @@ def test_l40s_dense_figures_are_half_the_sparse_data_sheet() -> None:
         assert spec.peak_tflops[dtype] == pytest.approx(value / 2, rel=0.015)  # 362.05 vs 366.5
     assert spec.memory_bandwidth_gbs == 864 and spec.tdp_w == 350
     assert spec.memory_bandwidth_gbs / load_device_spec("l4").memory_bandwidth_gbs > 2.8
+
+
+def test_cuda_names_map_to_the_new_profiles() -> None:
+    from edgeprof.device.nvidia.gpus import gpu_profile
+
+    assert gpu_profile("NVIDIA H200") == "h200-sxm"
+    assert gpu_profile("NVIDIA H200 NVL") is None  # PCIe card, other clocks and TDP
+    assert gpu_profile("NVIDIA L40S") == "l40s"
+    assert gpu_profile("NVIDIA L40") is None and gpu_profile("NVIDIA L4") == "l4"

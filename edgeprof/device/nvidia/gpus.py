@@ -12,12 +12,14 @@ from edgeprof.device.types import DetectedDevice, slug
 # CUDA device name (lower case) → profile; each pattern is a regex searched in the name.
 GPU_MODELS: tuple[tuple[str, str], ...] = (
     (r"h100.*(sxm|hbm3)", "h100-sxm"),
+    (r"h200(?!.*nvl)", "h200-sxm"),  # the NVL (PCIe, 600 W) card is not this profile
     (r"a100.*sxm4.*80", "a100-sxm4-80gb"),
     (r"rtx 4090", "rtx-4090"),
     (r"rtx 4060(?! ti)", "rtx-4060"),
     (r"rtx 3090(?! ti)", "rtx-3090"),
     (r"rtx a6000", "rtx-a6000"),
     (r"nvidia l4$|^l4$", "l4"),
+    (r"\bl40s\b", "l40s"),
 )
 
 def gpu_profile(name: str) -> str | None:
