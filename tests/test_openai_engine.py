@@ -15,6 +15,7 @@ from fake_openai_server import CHAT_OVERHEAD, FakeConfig, fake_openai_server
 
 from edgeprof.catalog import resolve_model
 from edgeprof.engines.base import get_engine
+from edgeprof.engines.conformance import CHECKS, tiny_arch
 from edgeprof.engines.openai_engine import ShortAnswer
 
 MODEL = "qwen2.5-0.5b"
@@ -174,3 +175,15 @@ def test_bad_flags_are_one_line(run_cli, tmp_path, args, needle):
                            str(tmp_path), *args)
     assert code == 2 and needle in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def fake_url():
+    with fake_openai_server(ttft_s=0.003, tpot_s=0.001) as (url, _):
+        yield url
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+def test_conformance(check, fake_url):
+    """The suite every engine runs (edgeprof.engines.conformance), against the fake."""
+    check(lambda: get_engine("openai", url=fake_url), tiny_arch(), "int4")

@@ -21,6 +21,7 @@ import threading
 from itertools import pairwise
 from typing import Any
 
+from edgeprof.catalog import get_quant
 from edgeprof.catalog.architectures import ArchSpec
 from edgeprof.engines.base import Engine, RunResult, Support
 from edgeprof.engines.openai_client import (
@@ -66,18 +67,23 @@ class OpenAIEngine(Engine):
         self._prompts: dict[int, tuple[str, str]] = {}
         self._overhead: int | None = None  # prompt tokens the server adds (BOS, template)
         self._loaded = False
+        self._arch: ArchSpec | None = None
 
     # ------------------------------------------------------------------ Engine API
     def support(self, arch: ArchSpec, quant: str) -> Support:
+        get_quant(quant)  # an unknown name is an UnknownQuantError, as for every engine
         return Support(QuantImpl.NATIVE, "run by the server; quant as declared by --quants")
 
     def load(self, arch: ArchSpec, quant: str) -> None:
         """Ask the server who it is (raises ServerError when it does not answer)."""
+        self.require_support(arch, quant)
         self.identity = self.client.identity()
+        self._arch = arch
         self._loaded = True
 
     def unload(self) -> None:
         self._loaded = False
+        self._arch = None
 
     def versions(self) -> dict[str, str]:
         return {"openai-client": "edgeprof stdlib http.client"}
@@ -91,6 +97,10 @@ class OpenAIEngine(Engine):
 
     def run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
         self.check_run_args(self._loaded, input_tokens, output_tokens, batch)
+        if self._arch is not None and input_tokens + output_tokens > self._arch.max_position:
+            raise UserInputError(f"{input_tokens} + {output_tokens} tokens exceed "
+                                 f"{self._arch.name}'s context of {self._arch.max_position}; "
+                                 "shorten --inputs/--outputs.")
         prompt, prompt_method = self.prompt(input_tokens)
         mode = self.parallel
         if batch == 1:
@@ -188,6 +198,7 @@ class OpenAIEngine(Engine):
         t_start = steps[0] - worst
         times = [(steps[0] - t_start) / 1e9] + [(b - a) / 1e9 for a, b in pairwise(steps)]
         t_end = max(s[-1] for s in seqs)
+        times[-1] += (t_end - steps[-1]) / 1e9  # sequences with more chunks end later
         flags = []
         if completion != sum(per_seq):
             flags.append("multi-token-chunks")  # times are per chunk, counts per usage
