@@ -9,7 +9,7 @@ import typer
 from edgeprof.cli._common import err, print_json
 from edgeprof.errors import UserInputError
 from edgeprof.importers import IMPORTERS, TOOL_IMPORTERS
-from edgeprof.table import read_measurements
+from edgeprof.table import read_measurements, read_run_conditions
 
 
 def import_(
@@ -68,10 +68,19 @@ def import_(
         raise UserInputError(f"Unknown importer {kind!r}; choose one of {known}.")
     rows = read_measurements(path)
     info = {"table": str(path), "rows": len(rows), "models": sorted({r.model for r in rows})}
+    run = read_run_conditions(path.parent)
+    extra = run.model_dump() if run else {}
+    for key in ("tool", "tool_version", "assumptions"):
+        if key in extra:
+            info[key] = extra[key]
     if as_json:
         print_json(info)
     else:
-        err.print(f"wrote {info['rows']} rows for {', '.join(info['models'])} to {path}")
+        tool = (f" ({info['tool']}, version {info['tool_version']})" if "tool" in info
+                else "")
+        err.print(f"wrote {info['rows']} rows for {', '.join(info['models'])}{tool} to {path}")
+        for note in info.get("assumptions", []):
+            err.print(f"  assumed: {note}")
 
 
 def register(app: typer.Typer) -> None:
