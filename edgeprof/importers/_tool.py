@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,5 +220,3 @@ def common(options: ImportOptions, tool: str, version: str, engine: str, model: 
             "power_mode": mode.name if mode else None, "source": f"imported:{tool}",
             "tool": tool, "tool_version": version, "quant_impl": "native"}
 
-
-Importer = Callable[..., Path]
