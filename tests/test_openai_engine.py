@@ -19,7 +19,7 @@ from edgeprof.engines.conformance import CHECKS, tiny_arch
 from edgeprof.engines.openai_engine import ShortAnswer
 
 MODEL = "qwen2.5-0.5b"
-TTFT, TPOT = 0.12, 0.025
+TTFT, TPOT = 0.2, 0.03  # long enough that a busy 2-core CI box stays inside 15 %
 
 
 def _rows(folder: Path) -> list[dict]:
@@ -46,8 +46,9 @@ def test_sweep_matches_server_timing(run_cli, tmp_path, supports_n):
     rows = _rows(tmp_path)
     assert len(rows) == 8 and {r["status"] for r in rows} == {"ok"}
     for r in rows:
-        assert _close(r["ttft_s"], TTFT), r["ttft_s"]
-        assert _close(r["tbt_s"], TPOT), r["tbt_s"]
+        where = (r["input_tokens"], r["batch"], r["repeat"])
+        assert _close(r["ttft_s"], TTFT), (where, r["ttft_s"])
+        assert _close(r["tbt_s"], TPOT), (where, r["tbt_s"])
         assert _close(r["decode_s"], 23 * TPOT), r["decode_s"]
         assert len(r["token_times_s"]) == 24
         assert r["peak_mem_bytes"] is None  # the client's RSS is not the server's memory
