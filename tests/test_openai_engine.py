@@ -152,7 +152,8 @@ def test_http_errors_refusals_and_timeouts_become_rows(run_cli, tmp_path):
 
 def test_api_key_from_env(run_cli, tmp_path, monkeypatch):
     code, _, err = run_cli("sweep", "--engine", "openai", "--url", "http://127.0.0.1:9/v1",
-                           "--models", MODEL, "--api-key-env", "EDGEPROF_TEST_NO_SUCH_KEY",
+                           "--models", MODEL, "--quants", "int4",
+                           "--api-key-env", "EDGEPROF_TEST_NO_SUCH_KEY",
                            "--out", str(tmp_path / "x"))
     assert code == 2 and err.startswith("Error: --api-key-env EDGEPROF_TEST_NO_SUCH_KEY")
     monkeypatch.setenv("EDGEPROF_TEST_KEY", "sekrit")
@@ -165,6 +166,12 @@ def test_api_key_from_env(run_cli, tmp_path, monkeypatch):
     assert all(b["debug_config"] == {"ignore_eos": True} for b in cfg.requests)
 
 
+def test_quants_must_be_declared(run_cli, tmp_path):
+    code, _, err = run_cli("sweep", "--engine", "openai", "--url", "http://127.0.0.1:9/v1",
+                           "--models", MODEL, "--out", str(tmp_path))
+    assert code == 2 and "pass --quants" in err
+
+
 @pytest.mark.parametrize("args,needle", [
     (("--url", "ftp://x"), "--url 'ftp://x' must look like"),
     (("--url", "http://127.0.0.1:9/v1", "--endpoint", "embeddings"), "--endpoint must be"),
@@ -172,8 +179,8 @@ def test_api_key_from_env(run_cli, tmp_path, monkeypatch):
     (("--url", "http://127.0.0.1:9/v1", "--request-extra", "[1]"), "must be a JSON object"),
 ])
 def test_bad_flags_are_one_line(run_cli, tmp_path, args, needle):
-    code, _, err = run_cli("sweep", "--engine", "openai", "--models", MODEL, "--out",
-                           str(tmp_path), *args)
+    code, _, err = run_cli("sweep", "--engine", "openai", "--models", MODEL, "--quants",
+                           "int4", "--out", str(tmp_path), *args)
     assert code == 2 and needle in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 

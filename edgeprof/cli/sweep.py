@@ -156,6 +156,9 @@ def sweep(
                       inputs=inputs, outputs=outputs, batches=batches, repeats=repeats,
                       warmup=warmup, power_modes=power_modes, cooldown_s=cooldown,
                       timeout_per_point_s=timeout_per_point, engine_options=server or None)
+    if spec.engine == "openai" and quants is None and "quants" not in file_keys:
+        raise UserInputError("--engine openai: pass --quants with the format the server runs "
+                             "(a Q4_0 GGUF is int4, an FP16 checkpoint fp16); rows record it.")
     points = all_points(spec)
     if dry_run:
         _dry_run(spec.model_dump(), points, as_json)
