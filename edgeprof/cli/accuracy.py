@@ -29,8 +29,8 @@ def _row(data: AccuracyData, model: str, quant: str, budget: int, n: int,
     try:
         maj = data.accuracy(model, quant, budget, n, semantics)
     except UserInputError:
-        if data.kind == "table":
-            return None  # the table has no such row
+        if data.kind in ("table", "published"):
+            return None  # no such row / beyond what the published figures support
         raise
     try:
         best = data.accuracy(model, quant, budget, n, semantics, method="pass")
@@ -40,8 +40,10 @@ def _row(data: AccuracyData, model: str, quant: str, budget: int, n: int,
                for q in QUANTILES}
     return {"model": model, "quant": quant, "budget": budget, "samples": n,
             "semantics": semantics, "majority": _est(maj), "pass": _est(best),
-            "length_tokens": lengths, "lengths_from": "budget (table has no lengths)"
-            if data.kind == "table" else "traces"}
+            "length_tokens": lengths, "lengths_from": {
+                "table": "budget (table has no lengths)",
+                "published": "lognormal from published mean lengths (else the budget)"}
+            .get(data.kind, "traces")}
 
 
 def _fmt(e: dict[str, Any] | None) -> str:
@@ -67,7 +69,9 @@ def accuracy(
     table: bool = typer.Option(False, "--table", help="Whole grid, incl. quant formats "
                                "derived as prior."),
     level: float = typer.Option(0.9, "--level", help="Interval coverage."),
-    benchmark: str = typer.Option(None, "--benchmark", help="Table input: which benchmark."),
+    benchmark: str = typer.Option(None, "--benchmark", help="published-table or a table: "
+                                  "MATH-500 (default for published-table), AIME 2024, GSM8K, "
+                                  "MMLU-Redux …"),
     tokens_field: str = typer.Option(None, "--tokens-field", help="lm-eval: field with output "
                                      "token counts (else estimated as chars/4)."),
     lm_filter: str = typer.Option(None, "--filter", help="lm-eval: which filter's rows."),
@@ -114,6 +118,8 @@ def accuracy(
                 row = _row(data, m, q, b, n, semantics)
                 if row is not None:
                     rows.append(row)
+    if getattr(data, "kind", "") == "published":
+        err.print(f"Benchmark: {data.benchmark} (choose with --benchmark).")
     if not rows:
         raise UserInputError(f"{data.source} has no rows for that budget and N; see "
                              "`edgeprof accuracy <file> --table` without --budget.")
