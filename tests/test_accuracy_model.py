@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -63,7 +64,7 @@ def test_published_model_is_monotone_in_budget(math500, data) -> None:
     bs = sorted(data.draw(st.lists(st.sampled_from(math500.budgets(m, q)), min_size=2,
                                    max_size=4, unique=True)))
     ests = [math500.accuracy(m, q, b, 1) for b in bs]
-    for a, b in zip(ests, ests[1:], strict=False):
+    for a, b in itertools.pairwise(ests):
         assert a.value <= b.value + 1e-12 and a.lo <= b.lo + 1e-12 and a.hi <= b.hi + 1e-12
     for e in ests:
         assert 0.0 <= e.lo <= e.value <= e.hi <= 1.0

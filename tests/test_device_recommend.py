@@ -112,6 +112,25 @@ def test_recommend_device_synthetic_traces_flags_the_toy(device: str, run_cli) -
         assert rec["winner"]["synthetic"] is True
 
 
+def test_synthetic_winner_is_flagged_in_table_manifest_and_report(run_cli) -> None:
+    from edgeprof.manifest.build import build_manifest
+    from edgeprof.report.pareto import _winner
+    from edgeprof.search.result import Recommendation
+
+    args = ("recommend", "--device", "jetson-agx-thor", "--budget", "5s", "--accuracy",
+            "synthetic-traces", "--models", "qwen2.5-0.5b-scaled-4L", "--budgets", "128,256",
+            "--max-samples", "2", "--trials", "4")
+    code, stdout, _ = run_cli(*args, "--json")
+    assert code == 0
+    rec = Recommendation.model_validate_json(stdout)
+    assert rec.winner is not None and rec.winner.synthetic
+    assert "SYNTHETIC" in _winner(rec.winner, "p95")
+    manifest = build_manifest(rec, allow_scaled=True)
+    assert any(n.startswith("SYNTHETIC winner") for n in manifest.engines.notes)
+    code, table, _ = run_cli(*args)
+    assert code == 0 and "SYNTHETIC" in table
+
+
 def test_impossible_slo_is_one_line_nothing_fits(run_cli) -> None:
     code, _, stderr = run_cli(
         "recommend", "--device", "jetson-orin-nano-4gb", "--budget", "10ms",

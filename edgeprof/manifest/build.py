@@ -127,6 +127,9 @@ def build_manifest(rec: Recommendation, *, temperature: float | None = None,
     if model.scaled_from:
         notes.append(f"Scaled toy of {model.scaled_from}: predictions and commands are for the "
                      f"toy only.")
+    if getattr(w, "synthetic", False):
+        notes.append("SYNTHETIC winner: a -scaled- toy or synthetic accuracy data; its accuracy "
+                     "is not a real model's answer quality.")
     pr = rec.problem
     return Manifest(
         model=model, quant=QuantSection(format=fmt.name, description=fmt.description),

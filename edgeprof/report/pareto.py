@@ -37,6 +37,9 @@ def _winner(c: Any, pct: str) -> str:
              ("peak memory", _est(c.memory_bytes, " GiB", 1 / 2**30)),
              ("output tokens", esc(f"{c.output_tokens_pct:.0f} at {pct}, "
                                    f"{c.output_tokens_mean:.0f} mean (longest of N)"))]
+    if getattr(c, "synthetic", False):
+        items.insert(1, ("SYNTHETIC", esc("a -scaled- toy or synthetic accuracy data: not a "
+                                          "real model's answer quality")))
     return definition_list(items)
 
 
