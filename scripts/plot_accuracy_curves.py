@@ -16,11 +16,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from edgeprof.accuracy import load_accuracy  # noqa: E402
-from edgeprof.accuracy.data import normalize_model  # noqa: E402
+from edgeprof.accuracy import load_accuracy
+from edgeprof.accuracy.data import normalize_model
 
 BENCHMARKS = ("MATH-500", "AIME 2024")
 
