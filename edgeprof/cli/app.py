@@ -3,7 +3,8 @@
 Each command lives in its own module under :mod:`edgeprof.cli` and registers itself on the
 app through ``register(app)``. Data goes to stdout (so ``--json`` stays parseable); progress,
 logs and hints go to stderr. Known errors become one line, ``Error: …``, and an exit code:
-2 bad input, 3 missing optional package, 4 nothing feasible, 1 anything else.
+2 bad input, 3 missing optional package, 4 nothing feasible, 130 interrupted,
+1 anything else (an internal error).
 Set ``EDGEPROF_DEBUG=1`` to see tracebacks.
 """
 
@@ -89,33 +90,75 @@ def _root(
     del version  # handled eagerly by _print_version
 
 
+INTERRUPTED = "Interrupted; finished measurements are kept."
+
+
+def _unexpected(exc: BaseException) -> tuple[str, int]:
+    """One line and an exit code for an exception no loader turned into an EdgeprofError:
+    a file-system or decode problem is the user's (2); anything else is a bug (1)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return (f"A file given is not UTF-8 text ({exc.reason} at byte {exc.start}); pass a "
+                "text file written by edgeprof.", 2)
+    if isinstance(exc, OSError):
+        name = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        return (f"Cannot use{name} ({exc.strerror or exc}); check the path and its "
+                "permissions.", 2)
+    if isinstance(exc, RecursionError):
+        return "An input is nested too deeply to read; pass a file written by edgeprof.", 2
+    first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return (f"internal error ({type(exc).__name__}: {first}); rerun with EDGEPROF_DEBUG=1 "
+            "for the traceback and report it.", 1)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point: run the app, turning known errors into one line."""
-    _register_all()
+    """Console entry point: run the app, turning known errors into one line.
+
+    Exit codes: 0 success, 2 bad input, 3 missing optional package, 4 nothing feasible,
+    130 interrupted (Ctrl-C), 1 an internal error. ``EDGEPROF_DEBUG=1`` re-raises.
+    """
     debug = os.environ.get("EDGEPROF_DEBUG", "") not in ("", "0")
     try:
-        app(args=argv, standalone_mode=False)
+        _register_all()
+        rc = app(args=argv, standalone_mode=False)
     except EdgeprofError as exc:
         if debug:
             raise
         print(f"Error: {exc}", file=sys.stderr)
         return exc.exit_code
     except _EXIT as exc:
-        return int(getattr(exc, "exit_code", 0) or 0)
+        code = int(getattr(exc, "exit_code", 0) or 0)
+        if code == 130:
+            print(INTERRUPTED, file=sys.stderr)
+        return code
     except _ABORT:
-        print("Aborted.", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     except _CLICK_ERROR as exc:
         exc.show()  # type: ignore[attr-defined]
         return 2 if isinstance(exc, _USAGE_ERROR) else int(getattr(exc, "exit_code", 1))
     except KeyboardInterrupt:
-        print("Interrupted; finished measurements are kept.", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
+    except Exception as exc:  # the safety net: one line, never a traceback
+        if debug:
+            raise
+        message, code = _unexpected(exc)
+        print(f"Error: {message}", file=sys.stderr)
+        return code
+    if isinstance(rc, int) and rc:
+        if rc == 130:
+            print(INTERRUPTED, file=sys.stderr)
+        return rc
     return 0
 
 
 def run() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # Ctrl-C while Python was still starting the command
+        print(INTERRUPTED, file=sys.stderr)
+        code = 130
+    sys.exit(code)
 
 
 if __name__ == "__main__":
