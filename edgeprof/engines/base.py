@@ -145,6 +145,7 @@ _REGISTRY: dict[str, str] = {
     "onnxruntime": "edgeprof.engines.onnx_engine:OnnxEngine",
     "tensorrt-llm": "edgeprof.engines.trtllm_engine:TrtLlmEngine",
     "openai": "edgeprof.engines.openai_engine:OpenAIEngine",
+    "llama.cpp": "edgeprof.engines.llamacpp_engine:LlamaCppEngine",
 }
 
 
