@@ -132,3 +132,12 @@ def test_every_shipped_row_has_source_url_and_evidence() -> None:
     assert len(rows) >= 800
     assert all(r["source"] and r["url"].startswith("http") and r["evidence"] for r in rows)
     assert not any("memory" in (r.get("verified") or "") for r in rows)
+
+
+def test_held_out_rows_are_shipped_but_not_modeled(aime) -> None:
+    lines = [line for line in builtin_path("published-table").open(encoding="utf-8")
+             if not line.startswith("#")]
+    held = [r for r in csv.DictReader(lines) if r["note"].startswith("held out")]
+    assert held and all(r["evidence"] for r in held)
+    e = aime.accuracy("deepseek-r1-distill-qwen-1.5b", "bf16", 8192, 1)
+    assert "16916" in e.note and "8192: 0.292" not in e.note

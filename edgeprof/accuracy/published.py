@@ -85,7 +85,9 @@ class PublishedAccuracy(AccuracyData):
             raise UserInputError(f"No rows for benchmark {self.benchmark!r} in {source}; it "
                                  f"has {', '.join(n for n in names if n)}.")
         known = set(catalog_names())
-        self.rows = [r for r in rows if normalize_model(r.model) in known]
+        # rows whose note says "held out" are shipped for display, not modeled (SOURCES.md)
+        self.rows = [r for r in rows if normalize_model(r.model) in known
+                     and not (r.note or "").startswith("held out")]
         self.models: dict[tuple[str, str], PairModel] = {}
         self._build()
 
