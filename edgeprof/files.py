@@ -60,7 +60,7 @@ def parse_mapping(text: str, path: str | Path, what: str, hint: str = "") -> Any
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise DataFormatError(f"The {what} {p} is not valid YAML ({problem}{where})"
+        raise DataFormatError(f"The {what} {p} is not valid YAML/JSON ({problem}{where})"
                               f"{tail}.") from None
     except (ValueError, RecursionError) as exc:  # e.g. a number too large, deep nesting
         raise DataFormatError(f"The {what} {p} cannot be parsed ({str(exc)[:80]}){tail}.") \
@@ -72,8 +72,9 @@ def load_mapping(path: str | Path, what: str, hint: str = "") -> dict[str, Any]:
     data = parse_mapping(read_text_checked(path, what, hint), path, what, hint)
     if not isinstance(data, dict):
         tail = f"; {hint}" if hint else ""
-        raise DataFormatError(f"The {what} {path} must hold a mapping (key: value), not "
-                              f"{type(data).__name__}{tail}.")
+        kind = "nothing" if data is None else f"a {type(data).__name__}"
+        raise DataFormatError(f"{path} holds {kind}, not a mapping (key: value): it is not a "
+                              f"{what}{tail}.")
     return data
 
 
@@ -153,3 +154,41 @@ def atomic_write(path: str | Path, data: str | bytes) -> Path:
     except OSError:
         pass
     return p
+
+
+def check_profile_fits(fits: Any, path: str | Path) -> list[dict[str, Any]]:
+    """The ``fits:`` list of a profile: entries with a model and quant name and, for each
+    phase present, a ``coef`` mapping of finite numbers (a NaN coefficient is refused)."""
+    hint = "regenerate it with `edgeprof fit`"
+    if fits is None:
+        return []
+    if not isinstance(fits, list):
+        raise DataFormatError(f"The profile {path}: `fits:` must be a list of fit entries; "
+                              f"{hint}.")
+    for n, entry in enumerate(fits):
+        where = f"fits[{n}]"
+        if not isinstance(entry, dict):
+            raise DataFormatError(f"The profile {path}: {where} must be a mapping; {hint}.")
+        for key in ("model", "quant"):
+            if not isinstance(entry.get(key), str) or not entry.get(key):
+                raise DataFormatError(f"The profile {path}: {where}.{key} is missing or not a "
+                                      f"name; {hint}.")
+        phases = [(p, entry.get(p)) for p in ("prefill", "decode", "memory")]
+        power = entry.get("power")
+        if power is not None and not isinstance(power, dict):
+            raise DataFormatError(f"The profile {path}: {where}.power must be a mapping; "
+                                  f"{hint}.")
+        phases += [(f"power.{k}", v) for k, v in (power or {}).items()]
+        for name, rec in phases:
+            if rec is None:
+                continue
+            coef = rec.get("coef") if isinstance(rec, dict) else None
+            if not isinstance(coef, dict):
+                raise DataFormatError(f"The profile {path}: {where}.{name} has no `coef:` "
+                                      f"mapping; {hint}.")
+            for k, v in coef.items():
+                if isinstance(v, bool) or not isinstance(v, int | float) or \
+                        not math.isfinite(v):
+                    raise DataFormatError(f"The profile {path}: {where}.{name}.coef.{k} is "
+                                          f"{v!r:.40}, not a finite number; {hint}.")
+    return fits

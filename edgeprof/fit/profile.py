@@ -100,22 +100,26 @@ class Profile:
         if not path.exists():
             raise UserInputError(f"{path} does not exist; pass a profile file from "
                                  "`edgeprof fit` or a shipped device name.")
-        text = path.read_text()
-        try:
-            data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        except (json.JSONDecodeError, yaml.YAMLError) as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise DataFormatError(f"{path} is not valid YAML/JSON ({what}{where}); fix the file "
-                                  "or write a new one with `edgeprof fit`.") from None
-        if not isinstance(data, dict) or "device" not in data:
+        from edgeprof.files import check_profile_fits, load_mapping
+
+        data = load_mapping(path, "profile", "pass a file written by `edgeprof fit`")
+        if "device" not in data:
             raise DataFormatError(f"{path} has no `device:` section; it is not a profile.")
-        device = load_device_spec(path) if path.suffix in (".yaml", ".yml") else \
-            DeviceSpec.model_validate(data["device"])
-        fits = data.get("fits") or []
-        if not isinstance(fits, list):
-            raise DataFormatError(f"{path}: `fits:` must be a list of fit entries.")
+        try:
+            device = load_device_spec(path) if path.suffix in (".yaml", ".yml") else \
+                DeviceSpec.model_validate(data["device"])
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            if isinstance(exc, UserInputError):
+                raise
+            first = str(exc).splitlines()
+            raise DataFormatError(f"The profile {path}: bad `device:` section "
+                                  f"({'; '.join(first[1:3]).strip()[:160]}); regenerate it "
+                                  "with `edgeprof fit`.") from None
+        fits = check_profile_fits(data.get("fits"), path)
+        for key in ("calibration", "provenance"):
+            if data.get(key) is not None and not isinstance(data.get(key), dict):
+                raise DataFormatError(f"The profile {path}: `{key}:` must be a mapping; "
+                                      "regenerate it with `edgeprof fit`.")
         return cls(device, fits, data.get("calibration"), data.get("provenance"))
 
     def to_dict(self) -> dict[str, Any]:
@@ -126,11 +130,13 @@ class Profile:
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
+        from edgeprof.files import atomic_write
+
         data = _plain(self.to_dict())
         if path.suffix == ".json":
-            path.write_text(json.dumps(data, indent=2))
+            atomic_write(path, json.dumps(data, indent=2))
         else:
-            path.write_text(yaml.safe_dump(data, sort_keys=False, width=100))
+            atomic_write(path, yaml.safe_dump(data, sort_keys=False, width=100))
         return path
 
     def hash(self) -> str:

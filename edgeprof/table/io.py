@@ -8,7 +8,9 @@ the reader detects (it does not parse) and drops with a warning.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import math
 import os
 import warnings
 from collections.abc import Iterable, Iterator
@@ -18,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from edgeprof.errors import DataFormatError
+from edgeprof.files import atomic_write, read_text_checked
 from edgeprof.table.schema import CONTRACT_COLUMNS, SCHEMA_VERSION, Measurement, RunConditions
 
 MEASUREMENTS_FILE = "measurements.jsonl"
@@ -44,7 +47,33 @@ def resolve_table_path(path: Path) -> Path:
     return path
 
 
+#: Largest integer a table cell may hold (token counts, bytes): beyond it a value is damage.
+_MAX_CELL_INT = 2**53
+
+
+def _check_cells(raw: Any, where: str) -> None:
+    """Refuse non-finite floats and absurd integers before they reach numpy."""
+    if not isinstance(raw, dict):
+        raise DataFormatError(f"{where}: a row must be a JSON object (column: value), not "
+                              f"{type(raw).__name__}; fix or remove it.")
+    for key, value in raw.items():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            raise DataFormatError(f"{where}: column {key!r} is {value}; give a finite number "
+                                  "or leave it empty.")
+        if isinstance(value, int) and abs(value) > _MAX_CELL_INT:
+            raise DataFormatError(f"{where}: column {key!r} is {value}, out of range; fix or "
+                                  "remove the row.")
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, float) and not math.isfinite(item):
+                    raise DataFormatError(f"{where}: column {key!r} holds {item}; give "
+                                          "finite numbers.")
+
+
 def _parse_row(raw: dict[str, Any], where: str) -> Measurement:
+    _check_cells(raw, where)
     try:
         return Measurement.model_validate(raw)
     except ValidationError as exc:
@@ -54,17 +83,22 @@ def _parse_row(raw: dict[str, Any], where: str) -> Measurement:
 
 
 def iter_jsonl(path: Path) -> Iterator[Measurement]:
-    lines = Path(path).read_text().splitlines()
+    text = read_text_checked(path, "measurements table",
+                             "pass a measurements .jsonl/.csv written by edgeprof")
+    lines = text.splitlines()
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             raw = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             if number == len(lines):  # a torn last line from an interrupted write
                 warnings.warn(f"{path}:{number}: dropped an incomplete last line", stacklevel=2)
                 continue
             raise DataFormatError(f"{path}:{number} is not valid JSON; fix or remove it.") from None
+        except ValueError as exc:  # e.g. an integer with thousands of digits
+            raise DataFormatError(f"{path}:{number}: {str(exc)[:80]}; fix or remove it.") \
+                from None
         yield _parse_row(raw, f"{path}:{number}")
 
 
@@ -95,18 +129,32 @@ def _coerce_csv(raw: dict[str, str]) -> dict[str, Any]:
 
 
 def iter_csv(path: Path) -> Iterator[Measurement]:
-    with open(path, newline="") as fh:
+    text = read_text_checked(path, "measurements table",
+                             "pass a measurements .jsonl/.csv written by edgeprof")
+    with io.StringIO(text, newline="") as fh:
         reader = csv.DictReader(fh)
+        try:
+            fieldnames = reader.fieldnames
+        except csv.Error as exc:
+            raise DataFormatError(f"{path}: not a CSV table ({exc}).") from None
         missing = [c for c in ("model", "quant", "input_tokens", "output_tokens")
-                   if c not in (reader.fieldnames or [])]
+                   if c not in (fieldnames or [])]
         if missing:
             raise DataFormatError(f"{path} lacks the columns {', '.join(missing)}; the contract "
                                   f"columns are: {', '.join(CONTRACT_COLUMNS)}.")
-        for number, raw in enumerate(reader, 2):
+        rows = enumerate(reader, 2)
+        while True:
+            try:
+                number, raw = next(rows)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise DataFormatError(f"{path}: not a CSV table ({exc}).") from None
             try:
                 row = _coerce_csv(raw)
-            except ValueError as exc:
-                raise DataFormatError(f"{path}:{number}: {exc}.") from None
+            except (ValueError, OverflowError, RecursionError) as exc:
+                raise DataFormatError(f"{path}:{number}: a cell cannot be read "
+                                      f"({str(exc)[:80]}); fix the row.") from None
             row.setdefault("device", "unknown")
             row.setdefault("engine", "unknown")
             row.setdefault("batch", 1)
@@ -128,7 +176,12 @@ def read_measurements(path: Path | str) -> list[Measurement]:
             import pyarrow.parquet as pq
         except ImportError:
             raise DataFormatError("Reading Parquet needs pyarrow: pip install pyarrow.") from None
-        return [_parse_row(r, str(path)) for r in pq.read_table(path).to_pylist()]
+        try:
+            table = pq.read_table(path).to_pylist()
+        except Exception as exc:  # pyarrow raises its own ArrowInvalid/OSError family
+            raise DataFormatError(f"{path} is not a readable Parquet file "
+                                  f"({str(exc)[:80]}).") from None
+        return [_parse_row(r, str(path)) for r in table]
     raise DataFormatError(f"{path}: unknown table format {suffix!r}; use .jsonl, .csv or .parquet.")
 
 
@@ -160,7 +213,7 @@ def write_measurements(path: Path | str, rows: Iterable[Measurement]) -> Path:
     if path.suffix.lower() == ".csv":
         extra = sorted({k for r in rows for k in r.model_dump() if k not in CONTRACT_COLUMNS})
         columns = list(CONTRACT_COLUMNS) + extra
-        with open(path, "w", newline="") as fh:
+        with io.StringIO(newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=columns)
             writer.writeheader()
             for r in rows:
@@ -170,15 +223,15 @@ def write_measurements(path: Path | str, rows: Iterable[Measurement]) -> Path:
                 if d.get("token_times_s") is not None:
                     d["token_times_s"] = json.dumps(d["token_times_s"])
                 writer.writerow({c: d.get(c) for c in columns})
+            atomic_write(path, fh.getvalue())
     else:
-        with open(path, "w") as fh:
-            for r in rows:
-                fh.write(json.dumps(r.model_dump(mode="json"), separators=(",", ":")) + "\n")
+        atomic_write(path, "".join(json.dumps(r.model_dump(mode="json"), separators=(",", ":"))
+                                   + "\n" for r in rows))
     return path
 
 
 def write_run_conditions(folder: Path, conditions: RunConditions) -> None:
-    (Path(folder) / RUN_FILE).write_text(json.dumps(conditions.model_dump(mode="json"), indent=2))
+    atomic_write(Path(folder) / RUN_FILE, json.dumps(conditions.model_dump(mode="json"), indent=2))
 
 
 def read_run_conditions(folder: Path) -> RunConditions | None:
@@ -186,11 +239,20 @@ def read_run_conditions(folder: Path) -> RunConditions | None:
     if not path.exists():
         return None
     try:
-        raw = json.loads(path.read_text())
-    except json.JSONDecodeError:
+        raw = json.loads(read_text_checked(path, "run conditions file",
+                                           "remove it to start afresh"))
+    except (json.JSONDecodeError, ValueError, RecursionError):
         raise DataFormatError(f"{path} is not valid JSON; remove it to start afresh.") from None
+    if not isinstance(raw, dict):
+        raise DataFormatError(f"{path} must hold a JSON object; remove it to start afresh.")
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
         raise DataFormatError(f"{path} has schema version {version}; this edgeprof reads "
                               f"version {SCHEMA_VERSION}.")
-    return RunConditions.model_validate(raw)
+    try:
+        return RunConditions.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(x) for x in first["loc"]) or "file"
+        raise DataFormatError(f"{path}: field {field!r}: {first['msg']}; remove it to start "
+                              "afresh.") from None
