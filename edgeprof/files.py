@@ -192,3 +192,14 @@ def check_profile_fits(fits: Any, path: str | Path) -> list[dict[str, Any]]:
                     raise DataFormatError(f"The profile {path}: {where}.{name}.coef.{k} is "
                                           f"{v!r:.40}, not a finite number; {hint}.")
     return fits
+
+
+def atomic_savefig(fig: Any, path: str | Path, **kwargs: Any) -> Path:
+    """``fig.savefig`` through :func:`atomic_write` (the format from the suffix, PNG by
+    default)."""
+    import io
+
+    p = Path(path)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=p.suffix.lstrip(".").lower() or "png", **kwargs)
+    return atomic_write(p, buf.getvalue())

@@ -375,6 +375,11 @@ def load_accuracy(path: str | Path, *, model: str | None = None, quant: str | No
     if not p.exists():
         raise UserInputError(f"{path} does not exist; give a traces .jsonl, an lm-eval samples "
                              f"file or folder, a table .csv, or one of {', '.join(BUILTIN)}.")
+    if p.is_file():  # one decode check at the boundary: non-UTF-8 → one Error line
+        from edgeprof.files import read_text_checked
+
+        read_text_checked(p, "accuracy data", "give a traces .jsonl, lm-eval samples or a "
+                          "table .csv")
     if str(path) == "published-table":
         from edgeprof.accuracy.published import PublishedAccuracy
 

@@ -45,7 +45,7 @@ def _int(text: str, where: str, name: str, minimum: int = 1) -> int:
         value = float(text)
     except ValueError:
         raise DataFormatError(f"{where}: {name} must be a whole number; got {text!r}.") from None
-    if value != int(value) or value < minimum:
+    if not math.isfinite(value) or value != int(value) or value < minimum:
         raise DataFormatError(f"{where}: {name} must be a whole number ≥ {minimum}; got {text!r}.")
     return int(value)
 
@@ -57,8 +57,8 @@ def _float(text: str | None, where: str, name: str) -> float | None:
         value = float(text)
     except ValueError:
         raise DataFormatError(f"{where}: {name} must be a number; got {text!r}.") from None
-    if not value > 0:
-        raise DataFormatError(f"{where}: {name} must be > 0; got {text!r}.")
+    if not value > 0 or not math.isfinite(value):
+        raise DataFormatError(f"{where}: {name} must be a finite number > 0; got {text!r}.")
     return value
 
 

@@ -115,8 +115,9 @@ def read_jsonl(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
                 continue
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                msg = f"{path}:{lineno} is not valid JSON ({exc.msg}); one object per line."
+            except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+                why = getattr(exc, "msg", None) or str(exc)[:80]
+                msg = f"{path}:{lineno} is not valid JSON ({why}); one object per line."
                 raise DataFormatError(msg) from None
             if not isinstance(obj, dict):
                 raise DataFormatError(f"{path}:{lineno} must be a JSON object, one per line.")

@@ -33,10 +33,12 @@ def export(
     """
     import math
 
+    from edgeprof.files import check_output_path
     from edgeprof.manifest import build_manifest, write_manifest
     from edgeprof.manifest.build import side_files
     from edgeprof.search.result import load_recommendation
 
+    check_output_path(out_path)
     if temperature is not None and not (math.isfinite(temperature) and temperature >= 0):
         raise UserInputError(f"--temperature must be a finite number ≥ 0; got {temperature}.")
     if top_p is not None and not (math.isfinite(top_p) and 0 < top_p <= 1):

@@ -31,6 +31,11 @@ def fit(
 
       edgeprof fit imported/edgereasoning --out orin.yaml --plots figs/
     """
+    from edgeprof.files import check_output_dir, check_output_path
+
+    check_output_path(out)
+    if plots is not None:
+        check_output_dir(plots, "--plots")
     rows = [r for path in measurements for r in read_measurements(path)]
     if not rows:
         raise UserInputError("The measurements tables are empty; run `edgeprof sweep` or "

@@ -12,6 +12,7 @@ from edgeprof.cli._common import err, out, print_json
 from edgeprof.errors import InfeasibleError, UserInputError
 from edgeprof.estimates import Estimate
 from edgeprof.units import (
+    check_count,
     format_bytes,
     parse_duration,
     parse_energy,
@@ -173,6 +174,19 @@ def recommend(
                              "`edgeprof models --devices`).")
     slo = parse_duration(budget)
     energy = parse_energy(energy_budget) if energy_budget else None
+    from edgeprof.files import atomic_write, check_output_path
+
+    for flag, value in (("--out", out_path), ("--plot", plot)):
+        if value is not None:
+            check_output_path(value, flag)
+    check_count(trials, "trials", maximum=100_000)
+    check_count(max_samples, "max-samples", maximum=1024)
+    check_count(input_tokens, "input-tokens")
+    check_count(concurrency, "concurrency", maximum=4096)
+    if storage:
+        from edgeprof.search.storage import check_storage_url
+
+        check_storage_url(storage)
     prof = load_profile(target)
     if concurrency != 1:
         from edgeprof.fit.concurrency import ConcurrentProfile
@@ -218,7 +232,7 @@ def recommend(
     rec.provenance["accuracy_benchmark"] = benchmark
     rec.provenance["concurrency"] = concurrency
     if out_path:
-        out_path.write_text(rec.model_dump_json(indent=2) + "\n")
+        atomic_write(out_path, rec.model_dump_json(indent=2) + "\n")
         err.print(f"Wrote {out_path} (feed it to `edgeprof export`).")
     if plot:
         plot_pareto(rec, plot)

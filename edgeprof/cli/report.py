@@ -34,6 +34,9 @@ def report(
     if folder is None and not (sweep or profile or recommendation):
         raise UserInputError("Give a folder (edgeprof report DIR) or --sweep/--profile/"
                              "--recommendation.")
+    from edgeprof.files import check_output_path
+
+    check_output_path(out)
     rep = write_report(folder, out, sweep=sweep, profile=profile,
                        recommendation=recommendation)
     if as_json:

@@ -38,9 +38,11 @@ def read_manifest_file(path: str | Path) -> Any:
         text = p.read_text()
     except UnicodeDecodeError:
         return ValueError("not UTF-8 text")
+    except OSError as exc:  # a folder, no permission
+        return ValueError(exc.strerror or "cannot be read")
     try:
         return json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+    except (ValueError, RecursionError, yaml.YAMLError) as exc:  # incl. JSONDecodeError
         return exc
 
 

@@ -58,5 +58,7 @@ def write_report(root: Path | None, out: Path, *, sweep: Path | None = None,
                                  recommendation=recommendation))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report.html, encoding="utf-8")
+    from edgeprof.files import atomic_write
+
+    atomic_write(out, report.html)
     return report

@@ -26,7 +26,9 @@ def plot_profile(profile: Profile, rows: list[Measurement], folder: Path) -> lis
     for entry, fig in profile_figures(profile, rows):
         mode = entry.get("power_mode") or "default"
         path = folder / f"{entry['model']}_{entry['quant']}_{entry['engine']}_{mode}.png"
-        fig.savefig(path, dpi=90)
+        from edgeprof.files import atomic_savefig
+
+        atomic_savefig(fig, path, dpi=90)
         plt.close(fig)
         written.append(path)
     return written

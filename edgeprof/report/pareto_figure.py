@@ -23,7 +23,9 @@ def plot_pareto(rec: Recommendation, path: str | Path) -> Path:
 
     fig = pareto_figure(rec)
     out = Path(path)
-    fig.savefig(out, dpi=120, bbox_inches="tight")
+    from edgeprof.files import atomic_savefig
+
+    atomic_savefig(fig, out, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return out
 

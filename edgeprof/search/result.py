@@ -103,7 +103,11 @@ def load_recommendation(path: str | Path) -> Recommendation:
         raise UserInputError(f"{p} does not exist; write one with `edgeprof recommend ... "
                              f"--out recommendation.json`.")
     try:
-        return Recommendation.model_validate_json(p.read_text())
+        from edgeprof.files import read_text_checked
+
+        text = read_text_checked(p, "recommendation", "regenerate it with `edgeprof "
+                                 "recommend --out`")
+        return Recommendation.model_validate_json(text)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"])

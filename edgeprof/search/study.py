@@ -83,8 +83,10 @@ class GroupStudy:
         self.dists = _distributions(grid)
         chosen = make_sampler(sampler, seed, grid)  # its own one-line error for a bad name
         try:
-            self.study = optuna.create_study(
-                storage=storage, sampler=chosen,
+            from edgeprof.search.storage import create_study
+
+            self.study = create_study(
+                storage, sampler=chosen,
                 study_name=study_name, direction="maximize", load_if_exists=True)
         except (ValueError, ImportError, RuntimeError) as exc:
             raise UserInputError(f"Cannot open the study at --storage {storage!r} ({exc}); "
