@@ -270,3 +270,22 @@ def test_export_refuses_bad_sampling(profile, tmp_path: Path, flags, capsys) -> 
     assert main(["export", str(tmp_path / "rec.json"), "--out", str(tmp_path / "m.yaml"),
                  *flags]) == 2
     assert capsys.readouterr().err.strip().startswith("Error:")
+
+
+def test_local_folder_model_is_served_from_its_path(profile, tmp_path: Path) -> None:
+    from edgeprof.catalog import resolve_model
+
+    cfg = resolve_model("qwen2.5-0.5b").hf_config()
+    good = tmp_path / "my-model"
+    good.mkdir()
+    (good / "config.json").write_text(json.dumps(cfg))
+    m = build_manifest(_as(_rec(profile), str(good), "int4"))
+    assert m.model.source == str(good.resolve())
+    assert m.engines.vllm.artifact.kind == "produce"
+    assert str(good.resolve()) in m.engines.vllm.artifact.files["quantize_for_vllm.py"]
+    assert problems(m.model_dump(mode="json")) == []
+    spaced = tmp_path / "my model; rm -rf x"
+    spaced.mkdir()
+    (spaced / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(UserInputError, match="characters a deployment command cannot carry"):
+        build_manifest(_as(_rec(profile), str(spaced), "int4"))
