@@ -117,14 +117,11 @@ def _compressor_recipe(model: str, scheme: str, out: str) -> str:
             "tokenizer.save_pretrained(OUT)\n")
 
 
-def vllm_command(served: str, *, seq: int, n: int, gpu_mem: float, dtype: str,
-                 quantization: str | None) -> str:
-    argv: list[str | int | float] = ["vllm", "serve", served, "--max-model-len", seq,
-                                     "--max-num-seqs", n, "--gpu-memory-utilization", gpu_mem,
-                                     "--dtype", dtype]
-    if quantization:
-        argv += ["--quantization", quantization]
-    return join(argv)
+def vllm_command(served: str, *, seq: int, n: int, gpu_mem: float, dtype: str) -> str:
+    """No ``--quantization``: vLLM reads the method from the checkpoint's config (the
+    RedHatAI model cards serve their checkpoints with a bare ``vllm serve <repo>``)."""
+    return join(["vllm", "serve", served, "--max-model-len", seq, "--max-num-seqs", n,
+                 "--gpu-memory-utilization", gpu_mem, "--dtype", dtype])
 
 
 # ----------------------------------------------------------------------------- llama.cpp

@@ -96,7 +96,7 @@ def build_manifest(rec: Recommendation, *, temperature: float | None = None,
                 max_num_seqs=gen.n, gpu_memory_utilization=gpu_mem, quantization=vquant,
                 dtype=eq.vllm_dtype, artifact=va,
                 command=art.vllm_command(va.served, seq=seq, n=gen.n, gpu_mem=gpu_mem,
-                                         dtype=eq.vllm_dtype, quantization=vquant)
+                                         dtype=eq.vllm_dtype)
                 if va.served else None)
 
     ga = art.gguf_artifact(subject)
