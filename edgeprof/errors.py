@@ -40,7 +40,10 @@ class NotFittedError(EdgeprofError, AttributeError):
 
 
 class UnsupportedError(EdgeprofError):
-    """A combination the hardware or engine cannot run (recorded as status ``unsupported``)."""
+    """A combination the hardware or engine cannot run (recorded as status ``unsupported``;
+    at the CLI, exit 2: the request asks for what this machine cannot do)."""
+
+    exit_code = 2
 
 
 class MissingDependencyError(EdgeprofError):

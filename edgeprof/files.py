@@ -203,3 +203,36 @@ def atomic_savefig(fig: Any, path: str | Path, **kwargs: Any) -> Path:
     buf = io.BytesIO()
     fig.savefig(buf, format=p.suffix.lstrip(".").lower() or "png", **kwargs)
     return atomic_write(p, buf.getvalue())
+
+
+#: Folders this process holds the writer lock of (open lock files, kept until exit).
+_HELD_LOCKS: dict[str, Any] = {}
+LOCK_FILE = ".edgeprof.lock"
+
+
+def lock_folder(folder: str | Path, what: str) -> None:
+    """Take the exclusive writer lock of ``folder`` (``fcntl.flock`` on ``.edgeprof.lock``),
+    held until the process exits; re-entrant within one process. A second process gets one
+    line naming the running writer (pid, start time)."""
+    import datetime
+    import fcntl
+
+    key = str(Path(folder).resolve())
+    if key in _HELD_LOCKS:
+        return
+    path = Path(folder) / LOCK_FILE
+    fh = open(path, "a+")  # noqa: SIM115 (kept open: the lock lives as long as the file)
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise UserInputError(f"{folder} is in use by another {what} ({holder}); wait for it "
+                             f"to finish or use another --out folder.") from None
+    started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()}, started {started}\n")
+    fh.flush()
+    _HELD_LOCKS[key] = fh

@@ -174,4 +174,7 @@ def get_engine(name: str, device: str = "cpu", **options: Any) -> Engine:
             f"install it with: pip install -e '.[{name}]'."
         ) from None
     cls = getattr(module, cls_name)
+    from edgeprof.engines.options import check_engine_options
+
+    check_engine_options(name, options)
     return cls(device=device, **options)

@@ -103,7 +103,9 @@ def read_spec_file(path: Path | str) -> dict[str, Any]:
     """The raw keys of a YAML spec file (validated later, with the flags merged in)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        from edgeprof.files import read_text_checked
+
+        data = yaml.safe_load(read_text_checked(path, "spec file", "check the --spec path"))
     except OSError as exc:
         raise UserInputError(f"Cannot read the spec file {path} ({exc.strerror}); "
                              "check the --spec path.") from None
@@ -119,6 +121,20 @@ def read_spec_file(path: Path | str) -> dict[str, Any]:
     return _normalise(data)
 
 
+def _check_spec_limits(spec: SweepSpec) -> None:
+    """Engine options typed per engine; prompt + output within each model's context."""
+    from edgeprof.engines.options import check_engine_options
+
+    check_engine_options(spec.engine, spec.engine_options)
+    longest = max(spec.inputs) + max(spec.outputs)
+    for name in spec.models:
+        limit = resolve_model(name).max_position
+        if longest > limit:
+            raise UserInputError(f"--inputs {max(spec.inputs)} + --outputs {max(spec.outputs)} "
+                                 f"= {longest} tokens exceeds {name}'s context length of "
+                                 f"{limit}; use shorter lengths.")
+
+
 def build_spec(file_keys: dict[str, Any] | None = None, **flags: Any) -> SweepSpec:
     """Merge spec-file keys and flags (flags win; ``None`` flags are ignored) and validate."""
     merged = _normalise(dict(file_keys or {}))
@@ -126,7 +142,9 @@ def build_spec(file_keys: dict[str, Any] | None = None, **flags: Any) -> SweepSp
     if "models" not in merged:
         raise UserInputError("No models to sweep; pass --models a,b or put models: in --spec.")
     try:
-        return SweepSpec.model_validate(merged)
+        spec = SweepSpec.model_validate(merged)
+        _check_spec_limits(spec)
+        return spec
     except ValidationError as exc:
         first = exc.errors()[0]
         if first.get("ctx", {}).get("error") and isinstance(first["ctx"]["error"],

@@ -44,6 +44,9 @@ class SweepStore:
         except OSError as exc:
             raise UserInputError(f"Cannot write to --out {self.folder} ({exc.strerror}); "
                                  "pick a writable folder.") from None
+        from edgeprof.files import lock_folder
+
+        lock_folder(self.folder, "sweep")  # one writer per folder; a second one is refused
         repair_torn_tail(self.table)
         return self.done_keys()
 
