@@ -12,7 +12,7 @@ achieved weight-streaming bandwidth of decode, computed two ways:
   embedding table, which a decode step streams only when it is tied to the LM head.
 
     python benchmarks/engines.py [--model qwen2.5-0.5b | qwen2.5-0.5b-scaled-4L]
-        [--engines onnxruntime,torch,tensorrt-llm] [--quants fp32,fp16,int8,int4]
+        [--engines onnxruntime,torch,llama.cpp,tensorrt-llm] [--quants fp32,fp16,int8,int4]
         [--input-tokens 64] [--output-tokens 32] [--repeats 3] [--threads N]
 
 Timings on a shared machine are noisy; the JSON records the host's CPU count and load.
@@ -36,7 +36,7 @@ from edgeprof.errors import EdgeprofError
 
 def _engine(name: str, device: str, threads: int | None) -> Any:
     options: dict[str, Any] = {}
-    if threads is not None and name in ("onnxruntime", "torch"):
+    if threads is not None and name in ("onnxruntime", "torch", "llama.cpp"):
         options["threads"] = threads
     return get_engine(name, device=device, **options)
 
@@ -80,7 +80,7 @@ def bench(engine: Any, arch: Any, quant: str, args: argparse.Namespace) -> dict[
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--model", default="qwen2.5-0.5b")
-    ap.add_argument("--engines", default="onnxruntime,torch,tensorrt-llm")
+    ap.add_argument("--engines", default="onnxruntime,torch,llama.cpp,tensorrt-llm")
     ap.add_argument("--quants", default="fp32,fp16,int8,int4")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--input-tokens", type=int, default=64)
