@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -30,21 +31,21 @@ LOAD_FILE = "load.json"
 
 
 def _row(r: RequestResult, base: dict[str, Any], offset: int) -> Measurement:
-    flags = ["load"]
+    flags = ["load", "power-unavailable"]  # no power sampler runs beside a load
     if r.prompt_method and not r.prompt_method.startswith("tokenizer"):
         flags.append("prompt-length-approx")
     if r.prompt_tokens is not None and r.prompt_tokens != r.input_tokens:
         flags.append("prompt-length-off")
-    timed = r.ttft_s is not None and r.e2e_s is not None
+    ttft, e2e = r.ttft_s, r.e2e_s
+    timed = ttft is not None and e2e is not None
+    decode = e2e - ttft if ttft is not None and e2e is not None and r.ok else None
     return Measurement(
         **base, input_tokens=r.input_tokens, output_tokens=r.output_tokens, batch=1,
         repeat=offset + r.index, concurrency=r.concurrency,
         status=Status.OK if r.ok else Status.ERROR, error=one_line(r.error) if r.error else None,
-        ttft_s=r.ttft_s if timed and r.ttft_s else None,
-        decode_s=(r.e2e_s - r.ttft_s) if timed and r.ok else None,  # type: ignore[operator]
-        e2e_s=r.e2e_s if timed and r.e2e_s else None,
-        tbt_s=float(sorted(r.itl_s)[len(r.itl_s) // 2]) if r.itl_s and r.ok else None,
-        token_times_s=([r.ttft_s, *r.itl_s] if timed else None), quant_impl=QuantImpl.NATIVE,
+        ttft_s=ttft or None, decode_s=decode, e2e_s=e2e or None,
+        tbt_s=float(statistics.median(r.itl_s)) if r.itl_s and r.ok else None,
+        token_times_s=([ttft, *r.itl_s] if timed else None), quant_impl=QuantImpl.NATIVE,
         flags=flags, timestamp=now_iso(), tpot_s=r.tpot_s, completion_tokens=r.produced,
         token_count_method=r.count_method, prompt_tokens=r.prompt_tokens,
         prompt_method=r.prompt_method)
