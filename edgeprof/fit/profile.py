@@ -5,6 +5,11 @@ else a measured fit of the same model in another quant, moved through the roofli
 else the calibrated roofline of the device spec (both ``predicted:spec-derived``, wider
 intervals). Beyond a fit's batch range the batch term comes from the roofline and the
 result is labeled spec-derived too.
+
+Engines (``engine_terms.ENGINES``) are an axis: a measured fit serves only its own engine;
+another engine is predicted from the roofline with that engine's terms fitted on published
+figures (``calibration.engines``, see ``fit/calibrate.py``), its interval the held-out one.
+Without an engine, the profile's calibration engine (``calibration.engine``) is used.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from edgeprof.device.spec import DeviceSpec, load_device_spec, profiles_dir
 from edgeprof.errors import DataFormatError, UnsupportedError, UserInputError
 from edgeprof.estimates import Estimate, Provenance
 from edgeprof.fit import forms
+from edgeprof.fit.engine_terms import as_calibration, normalize_engine
 from edgeprof.fit.robust import extrapolation_factor, widen
 from edgeprof.fit.roofline import (
     CALIBRATED_INTERVAL,
@@ -80,7 +86,35 @@ class Profile:
         self.fits = list(fits or [])
         self.calibration = calibration
         self.provenance = dict(provenance or {})
-        self._plans: dict[tuple[str, str, str | None], _Plan] = {}
+        self._plans: dict[tuple[str, str, str | None, str | None], _Plan] = {}
+        self.engine: str | None = None  # set by with_engine; None: the calibration engine
+
+    def with_engine(self, engine: str | None) -> Profile:
+        """This profile predicting for ``engine`` (None: its calibration engine)."""
+        other = Profile(self.device, self.fits, self.calibration, self.provenance)
+        other.engine = normalize_engine(engine) if engine else None
+        return other
+
+    def calibration_engine(self) -> str | None:
+        """The engine the profile's fits and default calibration were measured with."""
+        cal = self.calibration or {}
+        if cal.get("engine"):
+            return str(cal["engine"])
+        engines = sorted({str(f.get("engine")) for f in self.fits if f.get("engine")})
+        return engines[0] if engines else None
+
+    def engines(self) -> list[str]:
+        """Engines this profile holds fitted terms or fits for."""
+        have = set(((self.calibration or {}).get("engines") or {}))
+        have |= {normalize_engine(str(f["engine"])) for f in self.fits if f.get("engine")
+                 and str(f["engine"]).lower() in _known_engines()}
+        return sorted(have)
+
+    def resolved_engine(self, engine: str | None = None) -> str | None:
+        """The engine a prediction is for: the argument, :meth:`with_engine`'s, else the
+        calibration engine."""
+        e = engine or self.engine or self.calibration_engine()
+        return normalize_engine(e) if e and e.lower() in _known_engines() else e
 
     # ---------------------------------------------------------------- construction / IO
     @classmethod
@@ -140,7 +174,10 @@ class Profile:
         return path
 
     def hash(self) -> str:
-        blob = json.dumps(_plain(self.to_dict()), sort_keys=True, separators=(",", ":"))
+        data = self.to_dict()
+        if self.engine:
+            data["engine"] = self.engine  # a study must not mix engines
+        blob = json.dumps(_plain(data), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
     # ---------------------------------------------------------------- queries
@@ -153,8 +190,10 @@ class Profile:
             return modes
         return [m.name for m in self.device.power_modes] or [None]
 
-    def _find(self, model: str, quant: str, mode: str | None) -> dict[str, Any] | None:
-        cands = [f for f in self.fits if f["model"] == model and f["quant"] == quant]
+    def _find(self, model: str, quant: str, mode: str | None,
+              engine: str | None = None) -> dict[str, Any] | None:
+        cands = [f for f in self.fits if f["model"] == model and f["quant"] == quant
+                 and (engine is None or _same_engine(f.get("engine"), engine))]
         if mode is None:
             default = self.device.default_power_mode
             exact = [f for f in cands if f.get("power_mode") in (None, default)]
@@ -162,36 +201,54 @@ class Profile:
         return next((f for f in cands if str(f.get("power_mode")).lower() == mode.lower()),
                     None)
 
-    def _plan(self, model: str, quant: str, mode: str | None) -> _Plan:
+    def _plan(self, model: str, quant: str, mode: str | None,
+              engine: str | None = None) -> _Plan:
         arch = resolve_model(model)
         q = get_quant(quant).name
-        key = (arch.name, q, mode)
+        eng = self.resolved_engine(engine)
+        key = (arch.name, q, mode, eng)
         if key in self._plans:
             return self._plans[key]
-        measured_q = {f["quant"] for f in self.fits if f["model"] == arch.name}
+        fits = [f for f in self.fits if eng is None or _same_engine(f.get("engine"), eng)]
+        measured_q = {f["quant"] for f in fits if f["model"] == arch.name}
         if q not in self.device.native_quants and q not in measured_q:
             raise UnsupportedError(f"{self.device.name} has no native {q} kernels and this "
                                    f"profile holds no {q} measurements; choose one of "
                                    f"{', '.join(self.device.native_quants)}.")
         cal = {k: v for k, v in (self.calibration or {}).items() if isinstance(v, float)}
-        spec = spec_coefficients(arch, q, self.device, cal, mode)
-        entry = self._find(arch.name, q, mode)
         transferred = (self.calibration or {}).get("transferred_from")
         spec_iv = CALIBRATED_INTERVAL if self.calibration and not transferred else SPEC_INTERVAL
+        eterms = ((self.calibration or {}).get("engines") or {}).get(eng or "")
+        use_engine_terms = bool(eterms) and (eng != self.calibration_engine() or not cal)
+        unseen = bool(eng) and not eterms and eng != self.calibration_engine()
+        if unseen:  # no figures of this engine: the roofline's default terms, wide
+            cal, spec_iv = {}, SPEC_INTERVAL
+        if use_engine_terms:
+            cal = as_calibration(eterms)
+            iv = eterms.get("interval") or {}
+            spec_iv = (float(iv.get("lo", SPEC_INTERVAL[0])), float(iv.get("hi",
+                                                                          SPEC_INTERVAL[1])))
+        spec = spec_coefficients(arch, q, self.device, cal, mode)
+        entry = self._find(arch.name, q, mode, eng if fits != self.fits else None)
         if entry is not None:
             plan = self._from_entry(arch, q, entry, spec, spec_iv)
         else:
-            donor = next((f for f in (self._find(arch.name, dq, mode) for dq in
+            donor = next((f for f in (self._find(arch.name, dq, mode, eng) for dq in
                                       sorted(measured_q)) if f is not None), None)
             if donor is not None and donor.get("decode") and donor.get("prefill"):
                 plan = self._transfer(arch, q, donor, cal, mode)
             else:
+                note = "roofline from the device spec" + (
+                    f" with {eng} terms fitted on {eterms.get('n_figures')} published figures"
+                    if use_engine_terms else f" with default terms (no {eng} figures)"
+                    if unseen else
+                    f" with efficiencies calibrated on {transferred}"
+                    if transferred else " with calibrated efficiencies"
+                    if self.calibration else "")
                 plan = _Plan(arch, q, spec["prefill"], spec["decode"], spec_iv, spec_iv,
-                             str(Provenance.SPEC), None,
-                             note="roofline from the device spec" + (
-                                 f" with efficiencies calibrated on {transferred}"
-                                 if transferred else " with calibrated efficiencies"
-                                 if self.calibration else ""))
+                             str(Provenance.SPEC), None, note=note)
+        if eng:
+            plan.note = "; ".join(n for n in (plan.note, f"engine {eng}") if n)
         self._plans[key] = plan
         return plan
 
@@ -224,9 +281,10 @@ class Profile:
     # ---------------------------------------------------------------- prediction
     def predict_grid(self, model: str, quant: str, input_tokens: int | np.ndarray,
                      output_tokens: np.ndarray, batch: np.ndarray,
-                     power_mode: str | None = None) -> dict[str, Any]:
+                     power_mode: str | None = None,
+                     engine: str | None = None) -> dict[str, Any]:
         """Vectorized prediction; arrays broadcast against each other."""
-        plan = self._plan(model, quant, power_mode)
+        plan = self._plan(model, quant, power_mode, engine)
         i, o, b = np.broadcast_arrays(np.asarray(input_tokens, float),
                                       np.asarray(output_tokens, float),
                                       np.asarray(batch, float))
@@ -306,11 +364,12 @@ class Profile:
         return e, e * lo, e * hi
 
     def predict(self, model: str, quant: str, input_tokens: int, output_tokens: int,
-                batch: int = 1, power_mode: str | None = None) -> Prediction:
+                batch: int = 1, power_mode: str | None = None,
+                engine: str | None = None) -> Prediction:
         g = self.predict_grid(model, quant, input_tokens, np.array([output_tokens]),
-                              np.array([batch]), power_mode)
+                              np.array([batch]), power_mode, engine)
         prov = str(g["provenance"][0])
-        note = self._plan(model, quant, power_mode).note
+        note = self._plan(model, quant, power_mode, engine).note
         if g["extrapolated"][0]:
             note = "; ".join(n for n in (note, "extrapolated beyond the fitted range") if n)
 
@@ -320,7 +379,7 @@ class Profile:
 
         energy = est("energy_j", "energy_lo", "energy_hi")
         e2e = est("e2e_s", "e2e_lo", "e2e_hi")
-        entry = self._plan(model, quant, power_mode).entry
+        entry = self._plan(model, quant, power_mode, engine).entry
         mem = est("peak_mem_bytes", "mem_lo", "mem_hi")
         if not (entry and entry.get("memory") and entry["quant"] == get_quant(quant).name):
             mem = mem.model_copy(update={"provenance": str(Provenance.SPEC),
@@ -334,6 +393,20 @@ class Profile:
                           decode_s=est("decode_s", "decode_lo", "decode_hi"), e2e_s=e2e,
                           peak_mem_bytes=mem,
                           energy_j=energy if has_energy else None, avg_power_w=power)
+
+
+def _known_engines() -> set[str]:
+    from edgeprof.fit.engine_terms import ALIASES, ENGINES
+
+    return set(ENGINES) | set(ALIASES)
+
+
+def _same_engine(fit_engine: Any, engine: str) -> bool:
+    """Whether a fit's engine is ``engine`` (a fit without one serves any engine)."""
+    if not fit_engine:
+        return True
+    name = str(fit_engine).lower()
+    return (normalize_engine(name) if name in _known_engines() else name) == engine
 
 
 def _iv(record: dict[str, Any]) -> tuple[float, float]:
