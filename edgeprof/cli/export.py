@@ -61,6 +61,8 @@ def validate(manifest: Path = typer.Argument(..., help="manifest.yaml or .json t
     """
     from edgeprof.manifest.validate import problems, read_manifest_file
 
+    if manifest.is_dir():
+        raise UserInputError(f"{manifest} is a folder; give the manifest file inside it.")
     if not manifest.is_file():
         raise UserInputError(f"{manifest} does not exist; write one with `edgeprof export`.")
     data = read_manifest_file(manifest)
