@@ -289,3 +289,19 @@ def test_local_folder_model_is_served_from_its_path(profile, tmp_path: Path) -> 
     (spaced / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(UserInputError, match="characters a deployment command cannot carry"):
         build_manifest(_as(_rec(profile), str(spaced), "int4"))
+
+
+def test_validate_needs_the_side_files_beside_the_manifest(profile, tmp_path: Path,
+                                                           capsys) -> None:
+    (tmp_path / "rec.json").write_text(
+        _as(_rec(profile), "deepseek-r1-distill-llama-8b", "int4").model_dump_json())
+    man = tmp_path / "m.yaml"
+    assert main(["export", str(tmp_path / "rec.json"), "--out", str(man)]) == 0
+    assert main(["validate", str(man)]) == 0
+    (tmp_path / "extra_llm_api_options.yaml").unlink()
+    (tmp_path / "quantize_for_vllm.py").write_text("print('edited')\n")
+    capsys.readouterr()
+    assert main(["validate", str(man)]) == 2
+    err = capsys.readouterr().err
+    assert "extra_llm_api_options.yaml: missing beside the manifest" in err
+    assert "quantize_for_vllm.py: differs" in err

@@ -59,7 +59,7 @@ def validate(manifest: Path = typer.Argument(..., help="manifest.yaml or .json t
     shlex.split and uses only flags recorded for the pinned engine version, and that the
     artifacts deploy the model the predictions were made for.
     """
-    from edgeprof.manifest.validate import problems, read_manifest_file
+    from edgeprof.manifest.validate import problems, read_manifest_file, side_file_problems
 
     if manifest.is_dir():
         raise UserInputError(f"{manifest} is a folder; give the manifest file inside it.")
@@ -71,6 +71,8 @@ def validate(manifest: Path = typer.Argument(..., help="manifest.yaml or .json t
     if isinstance(data, Exception):
         raise UserInputError(f"{manifest} is not valid YAML/JSON ({str(data).splitlines()[0]}).")
     found = problems(data)
+    if not found:
+        found = side_file_problems(data, manifest.parent)
     for line in found:
         print(f"{manifest}: {line}", file=sys.stderr)
     if found:

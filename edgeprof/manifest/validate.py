@@ -186,6 +186,26 @@ def command_problems(m: Manifest) -> list[str]:
     return out
 
 
+def side_file_problems(data: Any, folder: str | Path) -> list[str]:
+    """The files the commands name (options YAML, recipes) lie beside the manifest as written."""
+    try:
+        m = Manifest.model_validate(data)
+    except ValidationError:
+        return []
+    from edgeprof.manifest.build import side_files
+
+    out = []
+    for name, content in side_files(m).items():
+        p = Path(folder) / name
+        if not p.is_file():
+            out.append(f"{name}: missing beside the manifest (its commands name it); "
+                       f"re-export with `edgeprof export`")
+        elif p.read_text(errors="replace") != content:
+            out.append(f"{name}: differs from what the manifest records; re-export, or edit "
+                       f"both together")
+    return out
+
+
 def _artifact_repos(a: Artifact) -> set[str]:
     return {r for r in (a.repo, a.base_repo, a.served) if r and "/" in r
             and not r.startswith((".", "/", "~"))}
