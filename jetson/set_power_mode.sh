@@ -5,7 +5,7 @@
 # Ids differ per board and JetPack release, so the id is looked up from the name.
 set -euo pipefail
 
-CONF=${NVPMODEL_CONF:-/etc/nvpmodel.conf}
+CONF=${NVPMODEL_CONF:-${EDGEPROF_ETC_ROOT:-/etc}/nvpmodel.conf}
 
 list_modes() {
   sed -n 's/^<[[:space:]]*POWER_MODEL[[:space:]]\{1,\}ID=\([0-9]\{1,\}\)[[:space:]]\{1,\}NAME=\([^[:space:]>]\{1,\}\).*/\1 \2/p' "$CONF"
