@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import yaml
@@ -13,6 +11,7 @@ import yaml
 from edgeprof import __version__
 from edgeprof.catalog import ArchSpec, get_quant, resolve_model
 from edgeprof.errors import EdgeprofError, InfeasibleError, UserInputError
+from edgeprof.files import atomic_write, check_output_path
 from edgeprof.manifest import artifacts as art
 from edgeprof.manifest.engines import ENGINE_QUANTS, pinned_versions
 from edgeprof.manifest.schema import (
@@ -162,19 +161,6 @@ def side_files(manifest: Manifest) -> dict[str, str]:
     return out
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_manifest(manifest: Manifest, path: str | Path) -> Path:
     """Write the manifest (YAML or JSON) and its side files into the same folder."""
     p = Path(path)
@@ -185,11 +171,8 @@ def write_manifest(manifest: Manifest, path: str | Path) -> Path:
         text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     else:
         raise UserInputError(f"Cannot tell the format of {p}; name it .yaml or .json.")
-    if p.is_dir():
-        raise UserInputError(f"{p} is a folder; give a file name such as {p / 'manifest.yaml'}.")
-    if not p.parent.is_dir():
-        raise UserInputError(f"Folder {p.parent} does not exist; create it first.")
+    check_output_path(p)  # the one output rule: parent created, a folder target refused
     for name, content in side_files(manifest).items():
-        _atomic_write(p.parent / name, content)
-    _atomic_write(p, text)
+        atomic_write(p.parent / name, content)
+    atomic_write(p, text)
     return p
