@@ -105,7 +105,7 @@ class Profile:
 
     def engines(self) -> list[str]:
         """Engines this profile holds fitted terms or fits for."""
-        have = set(((self.calibration or {}).get("engines") or {}))
+        have = set((self.calibration or {}).get("engines") or {})
         have |= {normalize_engine(str(f["engine"])) for f in self.fits if f.get("engine")
                  and str(f["engine"]).lower() in _known_engines()}
         return sorted(have)

@@ -74,7 +74,7 @@ def map_quant(quant: str) -> str:
         return "int8"
     if any(s in low for s in ("q4", "int4", "w4a16", "4-bit")):
         return "int4"
-    if "q0f16" in low or "fp16" in low or "f16" == low:
+    if "q0f16" in low or "fp16" in low or low == "f16":
         return "fp16"
     if "bf16" in low:
         return "bf16"
