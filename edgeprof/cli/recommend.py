@@ -159,6 +159,9 @@ def recommend(
     concurrency: int = typer.Option(1, "--concurrency", help="Requests in flight at once; "
                                     "> 1 scales latency by the profile's concurrency fit "
                                     "(`edgeprof load`, then `fit`)."),
+    engine: str = typer.Option(None, "--engine", help="Serving engine to predict for: vllm, "
+                               "trtllm, mlc, llama.cpp, torch, onnxruntime (default: the "
+                               "profile's calibration engine)."),
 ) -> None:
     """Find the most accurate model × quant × budget × samples under a latency SLO."""
     from edgeprof.accuracy import load_accuracy
@@ -188,11 +191,16 @@ def recommend(
 
         check_storage_url(storage)
     prof = load_profile(target)
+    engine_note = None
+    if hasattr(prof, "with_engine"):
+        prof = prof.with_engine(engine)
+        how = "--engine" if engine else "the profile's calibration engine"
+        engine_note = f"latency predicted for engine {prof.resolved_engine()} ({how})"
     if concurrency != 1:
         from edgeprof.fit.concurrency import ConcurrentProfile
 
         prof = ConcurrentProfile(prof, concurrency)
-    notes: list[str] = []
+    notes: list[str] = [engine_note] if engine_note else []
     if accuracy is None:
         accuracy = DEFAULT_ACCURACY
         notes.append(f"no --accuracy given: using the shipped {DEFAULT_ACCURACY} (published "
