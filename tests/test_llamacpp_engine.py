@@ -115,6 +115,7 @@ def test_exact_lengths_other_family_and_types(family, quant, engine_cache):
                         tiny_arch(family), quant)
 
 
+@pytest.mark.slow
 def test_sweep_writes_ok_rows_with_exact_lengths(run_cli, tmp_path):
     spec = tmp_path / "spec.yaml"
     spec.write_text("engine_options: {threads: 2, n_gpu_layers: 0}\n")
@@ -136,3 +137,13 @@ def test_sweep_writes_ok_rows_with_exact_lengths(run_cli, tmp_path):
     run = json.loads((out / "run.json").read_text())
     text = json.dumps(run)
     assert "llama_cpp_python" in text and '"n_gpu_layers": 0' in text
+
+
+def test_bad_engine_option_is_one_line(run_cli, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("engine_options: {n_gpu_layers: all}\n")
+    code, _, err = run_cli("sweep", "--spec", str(spec), "--engine", "llama.cpp", "--models",
+                           "qwen2.5-0.5b-scaled-2L", "--quants", "int4", "--inputs", "8",
+                           "--outputs", "2", "--out", str(tmp_path / "run"))
+    assert code != 0 and "n_gpu_layers" in err and "Traceback" not in err
+    assert not (tmp_path / "run" / "measurements.jsonl").exists()

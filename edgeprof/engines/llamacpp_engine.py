@@ -289,7 +289,10 @@ class LlamaCppEngine(Engine):
             "api": "llama.cpp C API via llama-cpp-python ctypes (llama_decode)",
         }
         if self.info is not None:
-            out.update({"gguf_file": self.info.path.name, "gguf_type": self.info.gguf_type,
+            where = "GPU" if self.gpu and self.n_gpu_layers != 0 else "CPU"
+            repack = " (extra buffers: repacked layouts allowed)" if self.extra_buffers else ""
+            out.update({"kernel": f"ggml {where} mul_mat on {self.info.gguf_type}{repack}",
+                        "gguf_file": self.info.path.name, "gguf_type": self.info.gguf_type,
                         "dense_type": self.info.dense_type, "weights": "random",
                         "tokenizer": "generated SentencePiece-style vocab (not the model's)"})
         if self._peak_method:
