@@ -122,6 +122,8 @@ def sweep(
                                                "openai: max wait for any data, e.g. 60s."),
     request_extra: str | None = typer.Option(None, "--request-extra", help="--engine openai: "
                                              "JSON fields added to every request."),
+    retry_killed: bool = typer.Option(False, "--retry-killed", help="Measure again the points "
+                                      "whose process died (killed rows)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the points and exit."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ) -> None:
@@ -167,7 +169,7 @@ def sweep(
         raise UserInputError("No output folder; pass --out DIR (or --dry-run to list points).")
     idle_s = 0.0 if idle_baseline.strip() in ("0", "0s") else parse_duration(idle_baseline)
     progress = RichProgress()
-    runner = prepare(spec, out_dir, idle_s=idle_s, progress=progress)
+    runner = prepare(spec, out_dir, idle_s=idle_s, progress=progress, retry_killed=retry_killed)
     progress.notice = (f"power: {runner.sampler.source}" if runner.sampler.available else
                        "power: no sensor found (NVML, Jetson rails, RAPL); rows record power "
                        "as unavailable (check with `edgeprof telemetry`)")

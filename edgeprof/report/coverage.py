@@ -16,7 +16,7 @@ from edgeprof.report.html import Section, badge, esc, image, note, raw_note, tab
 from edgeprof.report.inputs import ReportInputs
 from edgeprof.table import Measurement
 
-STATUSES = ("ok", "error", "oom", "unsupported")
+STATUSES = ("ok", "error", "oom", "killed", "unsupported")
 MAX_COLUMNS = 48  # beyond this many shapes, one panel per model × quant × batch
 MAX_PANELS = 12
 ABSENT = "#eceef1"

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 DPI = 100
-STATUS_COLORS = {"ok": "#4c9a5f", "error": "#c8553d", "oom": "#8e44ad",
+STATUS_COLORS = {"ok": "#4c9a5f", "error": "#c8553d", "oom": "#8e44ad", "killed": "#5b2c6f",
                  "unsupported": "#9aa3ad", "mixed": "#e0a526", "missing": "#b9c9dc"}
 PHASE_COLORS = {"idle": "#9aa3ad", "prefill": "#e07b39", "decode": "#2f6db5",
                 "between": "#c9ced4"}

@@ -111,6 +111,7 @@ class SweepRunner:
     device_spec: dict[str, Any] | None = None  # DeviceSpec dump, written to run.json
     progress: Progress = field(default_factory=NullProgress)
     sleep: Callable[[float], None] = time.sleep
+    retry_killed: bool = False  # measure points with a ``killed`` row again
     _started: str = field(default_factory=now_iso, init=False)
     _trace: PowerTraceWriter | None = field(default=None, init=False)
 
@@ -141,7 +142,7 @@ class SweepRunner:
 
     def run(self) -> SweepResult:
         self._started = now_iso()
-        done = self.store.open()
+        done = self.store.open(retry_killed=self.retry_killed)
         old = self.store.read_conditions()
         first = self.conditions(None, 0, old)
         self.store.check_compatible(first, self.spec.incompatibility(
@@ -201,12 +202,16 @@ class SweepRunner:
             self.progress.current(f"power mode {group.power_mode}")
             self.power.set(group.power_mode)  # a refusal (sudo) is the user's to fix: raise
         self.progress.current(f"{group.model} {group.quant}: loading")
+        self.store.mark(f"load {group.model} {group.quant}",
+                        [failed_row(p, ctx, Status.KILLED, "", support.impl) for p in todo])
         try:
             self.engine.load(arch, group.quant)
         except EngineOOM as exc:
+            self.store.clear_mark()
             self._fail_all(todo, ctx, Status.OOM, f"load: {exc}", result, support.impl)
             return
         except Exception as exc:
+            self.store.clear_mark()
             self._fail_all(todo, ctx, Status.ERROR, f"load: {_describe(exc)}", result,
                            support.impl)
             return
@@ -215,6 +220,7 @@ class SweepRunner:
             result.warmup_runs += self._warmup(todo[0], group)
             self._points(todo, ctx, support, weight_bytes, result)
         finally:
+            self.store.clear_mark()  # reached only by a living process
             self.engine.unload()
 
     def _warmup(self, point: Point, group: Group) -> int:
@@ -234,7 +240,7 @@ class SweepRunner:
                 weight_bytes: int | None, result: SweepResult) -> None:
         failed_shapes: dict[tuple, tuple[Status, str]] = {}
         last_shape: tuple | None = None
-        for p in todo:
+        for i, p in enumerate(todo):
             if p.shape in failed_shapes:
                 status, msg = failed_shapes[p.shape]
                 self._emit(failed_row(p, ctx, status, f"not run: an earlier repeat of this "
@@ -249,6 +255,10 @@ class SweepRunner:
                     self.sleep(self.spec.cooldown_s)
             last_shape = p.shape
             self.progress.current(p.label())
+            # if the process dies in this point, it and the shape's later repeats get `killed`
+            self.store.mark(f"point {p.label()}", [
+                failed_row(q, ctx, Status.KILLED, "", support.impl, weight_bytes)
+                for q in todo[i:] if q.shape == p.shape])
             row, run = self._measure(p, ctx, support, weight_bytes)
             if row.status == Status.OOM or "timed out" in (row.error or ""):
                 failed_shapes[p.shape] = (Status(row.status), row.error or "")
@@ -308,6 +318,7 @@ def power_controller(spec: SweepSpec) -> Any:
 
 
 def prepare(spec: SweepSpec, out: Path | str, *, sampler: PowerSampler | None = None,
+            retry_killed: bool = False,
             engine: Engine | None = None, idle_s: float = 2.0,
             progress: Progress | None = None) -> SweepRunner:
     """Build a runner: engine, one machine snapshot, sampler and (lazily) the power
@@ -329,4 +340,4 @@ def prepare(spec: SweepSpec, out: Path | str, *, sampler: PowerSampler | None = 
     return SweepRunner(spec=spec, store=store, engine=engine, sampler=sampler,
                        device_name=machine.name, fingerprint=machine.fingerprint,
                        power=power, idle_s=idle_s, device_spec=recorded or machine.spec,
-                       progress=progress or NullProgress())
+                       progress=progress or NullProgress(), retry_killed=retry_killed)

@@ -27,6 +27,7 @@ class Status(StrEnum):
     OOM = "oom"
     UNSUPPORTED = "unsupported"
     ERROR = "error"
+    KILLED = "killed"  # the process died mid-point without a row (see sweep/store.py)
 
 
 class QuantImpl(StrEnum):
