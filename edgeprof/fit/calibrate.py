@@ -96,7 +96,8 @@ def _terms(x: np.ndarray) -> dict[str, float]:
     return {k: float(np.exp(v)) for k, v in zip(TERMS, x, strict=True)}
 
 
-def fit_terms(obs: list[Obs], prior: dict[str, float] | None = None) -> dict[str, Any]:
+def fit_terms(obs: list[Obs], prior: dict[str, float] | None = None,
+              prior_weight: float = PRIOR_WEIGHT) -> dict[str, Any]:
     """Fitted terms (bounded), with the in-sample median |pred/meas − 1| and figure count."""
     prior = {k: (prior or DEFAULT_CALIBRATION)[k] for k in TERMS}
     x0 = np.log([prior[k] for k in TERMS])
@@ -111,7 +112,7 @@ def fit_terms(obs: list[Obs], prior: dict[str, float] | None = None) -> dict[str
     def resid(x: np.ndarray) -> np.ndarray:
         t = _terms(x)
         pred = np.log([predict_obs(t, o) for o in obs])
-        return np.concatenate([w * (pred - meas), PRIOR_WEIGHT * (x - x0)])
+        return np.concatenate([w * (pred - meas), prior_weight * (x - x0)])
 
     lo = np.log([BOUNDS[k][0] for k in TERMS])
     hi = np.log([BOUNDS[k][1] for k in TERMS])
