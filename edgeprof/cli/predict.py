@@ -99,8 +99,16 @@ def predict(
                 "output_tokens": output_tokens, "batch": batch, "power_mode": power_mode,
                 "engine": None}]
     results = []
+    from edgeprof.catalog import resolve_model
+
     for p in pts:
         p_eng = p.pop("engine") or eng
+        limit = resolve_model(p["model"]).max_position  # lengths within the model's context
+        if p["input_tokens"] + p["output_tokens"] > limit or p["batch"] > 65536:
+            raise UserInputError(f"{p['model']}: input {p['input_tokens']} + output "
+                                 f"{p['output_tokens']} tokens (batch {p['batch']}) exceeds "
+                                 f"its context length of {limit} (or batch 65536); use "
+                                 "shorter lengths.")
         pred = prof.predict(p["model"], p["quant"], p["input_tokens"], p["output_tokens"],
                             p["batch"], p["power_mode"], engine=p_eng)
         d = pred.to_dict()

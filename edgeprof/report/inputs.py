@@ -86,15 +86,14 @@ def _load_sweep(inp: ReportInputs, sweep: Path | None, where: str) -> None:
     inp.sweep_path = sweep
     try:
         inp.rows = read_measurements(sweep)
-    except EdgeprofError as exc:
-        inp.missing["sweep"] = f"could not read the sweep {sweep}: {exc}"
-        return
+    except EdgeprofError:  # a damaged input is refused, not reported around
+        raise
     folder = sweep if sweep.is_dir() else sweep.parent
     run_file = folder / RUN_FILE
     if run_file.exists():
         try:
             inp.run = json.loads(run_file.read_text())
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError, UnicodeDecodeError):  # incl. JSONDecodeError
             inp.missing["run"] = f"{run_file} is not valid JSON; run conditions not shown"
     inp.trace = read_power_trace(folder)
     if not inp.rows:
@@ -111,8 +110,8 @@ def _load_profile(inp: ReportInputs, where: str) -> None:
 
     try:
         inp.profile = Profile.load(inp.profile_path)
-    except EdgeprofError as exc:
-        inp.missing["profile"] = f"could not read the profile {inp.profile_path}: {exc}"
+    except EdgeprofError:  # a damaged profile is refused (one line), no page written
+        raise
 
 
 def _load_rec(inp: ReportInputs, where: str) -> None:
@@ -125,5 +124,5 @@ def _load_rec(inp: ReportInputs, where: str) -> None:
 
     try:
         inp.rec = load_recommendation(inp.rec_path)
-    except EdgeprofError as exc:
-        inp.missing["rec"] = f"could not read the recommendation {inp.rec_path}: {exc}"
+    except EdgeprofError:  # a damaged recommendation is refused, no page written
+        raise
