@@ -64,6 +64,10 @@ def engines_block(rep: dict[str, Any]) -> dict[str, Any]:
     for eng, t in rep["fitted"].items():
         block[eng] = {k: float(v) for k, v in t.items() if isinstance(v, float)}
         block[eng]["n_figures"] = int(t["n_figures"])
+        if t.get("quants"):
+            block[eng]["quants"] = {
+                q: {**{k: float(v) for k, v in tq.items() if isinstance(v, float)},
+                    "n_figures": int(tq["n_figures"])} for q, tq in t["quants"].items()}
         block[eng]["interval"] = {"lo": round(iv[0], 4), "hi": round(iv[1], 4),
                                   "from": "leave-one-source-out decode, 90 % quantile"}
         block[eng]["source"] = ("benchmarks/calibration.py on jetson-published-benchmarks"

@@ -123,12 +123,33 @@ def fit_terms(obs: list[Obs], prior: dict[str, float] | None = None,
     return {**terms, "n_figures": len(obs), "fit_error": float(np.median(err))}
 
 
+MIN_QUANT_FIGURES = 3  # figures of one quant before it gets its own terms
+
+
 def fit_engines(obs: list[Obs]) -> dict[str, dict[str, Any]]:
-    """Terms per engine fitted on that engine's figures."""
+    """Terms per engine fitted on that engine's figures; per (engine, quant) under
+    ``quants`` where the engine has several quants and this one ≥ MIN_QUANT_FIGURES figures
+    (fitted with the engine's pooled terms as the prior)."""
     by: dict[str, list[Obs]] = defaultdict(list)
     for o in obs:
         by[o.engine].append(o)
-    return {e: fit_terms(v) for e, v in sorted(by.items())}
+    out = {}
+    for e, v in sorted(by.items()):
+        pooled = fit_terms(v)
+        quants = sorted({o.quant for o in v})
+        per_q = {}
+        if len(quants) > 1:
+            for q in quants:
+                sel = [o for o in v if o.quant == q]
+                if len(sel) >= MIN_QUANT_FIGURES:
+                    per_q[q] = fit_terms(sel, prior=pooled)
+        out[e] = {**pooled, "quants": per_q} if per_q else pooled
+    return out
+
+
+def terms_for(fitted: dict[str, Any], quant: str) -> dict[str, Any]:
+    """An engine's terms for ``quant`` (its own where fitted, else the pooled ones)."""
+    return (fitted.get("quants") or {}).get(quant) or fitted
 
 
 def _predict_held_out(train: list[Obs], test: list[Obs], pool: bool = False) -> list[float]:
@@ -141,7 +162,7 @@ def _predict_held_out(train: list[Obs], test: list[Obs], pool: bool = False) -> 
     fitted = fit_engines(train)
     out = []
     for o in test:
-        t = fitted.get(o.engine) or fit_terms([])
+        t = terms_for(fitted[o.engine], o.quant) if o.engine in fitted else fit_terms([])
         out.append(float(np.log(predict_obs(t, o) / o.value)))
     return out
 

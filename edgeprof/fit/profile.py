@@ -224,7 +224,7 @@ class Profile:
         if unseen:  # no figures of this engine: the roofline's default terms, wide
             cal, spec_iv = {}, SPEC_INTERVAL
         if use_engine_terms:
-            cal = as_calibration(eterms)
+            cal = as_calibration((eterms.get("quants") or {}).get(q) or eterms)
             iv = eterms.get("interval") or {}
             spec_iv = (float(iv.get("lo", SPEC_INTERVAL[0])), float(iv.get("hi",
                                                                           SPEC_INTERVAL[1])))
