@@ -178,7 +178,7 @@ def test_predict_device_unsupported_quant_is_one_line(run_cli) -> None:
     code, _, stderr = run_cli("predict", "--device", "jetson-orin-nano-8gb", "--model",
                               "qwen2.5-1.5b", "--quant", "fp8", "--input-tokens", "64",
                               "--output-tokens", "8")
-    assert code == 1 and stderr.startswith("Error:") and "fp8" in stderr
+    assert code == 2 and stderr.startswith("Error:") and "fp8" in stderr
     assert len(stderr.strip().splitlines()) == 1
 
 

@@ -146,8 +146,9 @@ def _synth(out_path: Path | None, seed: int, questions: int, per_question: int) 
 
     if out_path is None:
         raise UserInputError("edgeprof accuracy synth needs --out, e.g. --out traces.jsonl.")
-    if questions < 1 or per_question < 1:
-        raise UserInputError("--questions and --per-question must be ≥ 1.")
+    if questions < 1 or per_question < 1 or questions * per_question > 10**7:
+        raise UserInputError("--questions and --per-question must be ≥ 1, with at most 10^7 "
+                             "samples in all.")
     records, _ = generate(questions=questions, samples=per_question, seed=seed)
     write_jsonl(records, out_path)
     err.print(f"Wrote {len(records)} synthetic trace records to {out_path} (labeled synthetic).")
