@@ -12,7 +12,6 @@ pytest.importorskip("transformers")
 from edgeprof.catalog import get_quant, resolve_model  # noqa: E402
 from edgeprof.engines.base import get_engine  # noqa: E402
 from edgeprof.engines.torch_engine import TorchEngine, _is_oom  # noqa: E402
-from edgeprof.engines.torch_memory import PeakRSS  # noqa: E402
 from edgeprof.engines.torch_quant import (  # noqa: E402
     DequantLinear,
     Int4Linear,
@@ -24,6 +23,7 @@ from edgeprof.engines.torch_quant import (  # noqa: E402
 from edgeprof.engines.torch_support import Platform, plan_quant  # noqa: E402
 from edgeprof.errors import EngineOOM, UnsupportedError, UserInputError  # noqa: E402
 from edgeprof.table.schema import QuantImpl  # noqa: E402
+from edgeprof.telemetry.memory import PeakRSS  # noqa: E402
 
 # The Qwen2.5 architecture at small widths: real layers, kernels and cache, loads in < 1 s.
 TINY = resolve_model("qwen2.5-0.5b").model_copy(update={
