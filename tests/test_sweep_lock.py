@@ -14,9 +14,9 @@ from test_sweep_kill import _env, _lines
 from edgeprof.table import read_measurements
 
 ARGS = ["sweep", "--engine", "sleep", "--models", "qwen2.5-0.5b-scaled-2L", "--quants", "fp32",
-        "--inputs", "16,32", "--outputs", "8,16", "--batches", "1", "--repeats", "2",
-        "--warmup", "0", "--idle-baseline", "0", "--cooldown", "300ms"]
-TOTAL = 2 * 2 * 2
+        "--inputs", "16,32,64", "--outputs", "8,16", "--batches", "1", "--repeats", "2",
+        "--warmup", "0", "--idle-baseline", "0", "--cooldown", "4s"]
+TOTAL = 3 * 2 * 2  # 6 shapes, 4 s apart: the first sweep runs ~20 s after its first row
 
 
 @pytest.mark.slow
