@@ -70,10 +70,13 @@ def _models_ready(base_url: str) -> bool:
 @contextmanager
 def running_llama_server(gguf_path: str | os.PathLike[str], *, n_parallel: int = 1,
                          n_ctx: int = 2048, timeout_s: float = 60,
-                         n_threads: int | None = None,
+                         n_threads: int | None = None, n_gpu_layers: int | None = None,
                          extra_args: Sequence[str] = ()) -> Iterator[str]:
     """Run ``python -m llama_cpp.server`` on 127.0.0.1 over ``gguf_path``; yield
-    ``http://127.0.0.1:PORT/v1``. The server is killed on exit, whatever happens."""
+    ``http://127.0.0.1:PORT/v1``. The server is killed on exit, whatever happens.
+
+    ``n_gpu_layers`` is the server's ``--n_gpu_layers`` (llama-server's ``-ngl``; ignored by
+    a CPU-only build); ``extra_args`` go to the server's command line as they are."""
     if n_parallel < 1:
         raise ValueError(f"n_parallel must be ≥ 1, got {n_parallel}")
     path = Path(gguf_path)
@@ -82,7 +85,9 @@ def running_llama_server(gguf_path: str | os.PathLike[str], *, n_parallel: int =
     port = free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", HOST,
            "--port", str(port), "--n_ctx", str(n_ctx), "--interrupt_requests", "False",
-           "--n_threads", str(n_threads or min(2, os.cpu_count() or 1)), *extra_args]
+           "--n_threads", str(n_threads or min(2, os.cpu_count() or 1)),
+           *(["--n_gpu_layers", str(n_gpu_layers)] if n_gpu_layers is not None else []),
+           *extra_args]
     base_url = f"http://{HOST}:{port}/v1"
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,

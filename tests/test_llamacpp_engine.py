@@ -147,3 +147,24 @@ def test_bad_engine_option_is_one_line(run_cli, tmp_path):
                            "--outputs", "2", "--out", str(tmp_path / "run"))
     assert code != 0 and "n_gpu_layers" in err and "Traceback" not in err
     assert not (tmp_path / "run" / "measurements.jsonl").exists()
+
+
+def test_server_helper_serves_the_gguf_and_always_stops_it():
+    import sys
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import llama_server
+
+    gguf_path = llama_server.random_gguf(Path("."), "qwen2.5-0.5b-scaled-2L", "Q4_0")
+    assert gguf_path.name.startswith("qwen2.5-0.5b-scaled-2L-Q4_0-")
+    with pytest.raises(RuntimeError, match="inside"), \
+            llama_server.running_llama_server(gguf_path, n_ctx=256, timeout_s=60) as url:
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+        with urllib.request.urlopen(url + "/models", timeout=5) as resp:
+            assert gguf_path.name in resp.read().decode()
+        raise RuntimeError("inside")  # the server must still be stopped
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(url + "/models", timeout=2)
