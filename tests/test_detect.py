@@ -99,7 +99,7 @@ def _props(name: str, mem: float, cc: tuple[int, int]) -> SimpleNamespace:
 def test_gpus_from_torch_cuda(machine, monkeypatch: pytest.MonkeyPatch) -> None:
     torch = pytest.importorskip("torch")
     machine("cpu-only", torch_gpus=True)
-    gpus = [_props("NVIDIA GeForce RTX 4090", 24e9, (8, 9)), _props("NVIDIA H200", 141e9, (9, 0)),
+    gpus = [_props("NVIDIA GeForce RTX 4090", 24e9, (8, 9)), _props("NVIDIA H200 NVL", 141e9, (9, 0)),
             _props("NVIDIA RTX A4000", 16e9, (8, 6))]
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: len(gpus))
@@ -113,7 +113,8 @@ def test_gpus_from_torch_cuda(machine, monkeypatch: pytest.MonkeyPatch) -> None:
     a4000 = det.host_spec("cuda:2")
     assert "fp8" not in a4000.native_quants and "bf16" in a4000.native_quants
     assert det.host_spec("auto").name == "rtx-4090"
-    assert det.device_row_name("cuda:1") == "gpu-nvidia-h200"
+    assert det.device_row_name("cuda:1") == "gpu-nvidia-h200-nvl"
+    assert nvidia_gpus.gpu_profile("NVIDIA H200") == "h200-sxm"  # the SXM card has a profile
 
 
 def test_gpus_from_nvml(machine, monkeypatch: pytest.MonkeyPatch) -> None:
