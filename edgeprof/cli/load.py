@@ -186,8 +186,11 @@ def load(
               "server": identity, "levels": summaries}
     if out_dir is not None:
         path = out_dir / LOAD_FILE
-        old = json.loads(path.read_text()).get("runs", []) if path.exists() else []
-        path.write_text(json.dumps({"runs": [*old, record]}, indent=2, default=str) + "\n")
+        from edgeprof.files import atomic_write, load_mapping
+
+        old = (load_mapping(path, "load record", "move it away to start afresh").get("runs", [])
+               if path.exists() else [])
+        atomic_write(path, json.dumps({"runs": [*old, record]}, indent=2, default=str) + "\n")
     if as_json:
         print_json(record)
         return
