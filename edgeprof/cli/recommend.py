@@ -65,6 +65,15 @@ def _print_human(rec: Any) -> None:
                                    "model's answer quality")
         t.add_row("accuracy", _fmt(w.accuracy, digits=3))
         t.add_row(f"latency {pct}", _fmt(w.latency_pct, " s"))
+        checked = getattr(w, "checked", None) or {}
+        conf = float(checked.get("confidence", 0.0))
+        if checked and conf > 0.5:
+            t.add_row(f"checked at {conf:.0%} bound",
+                      f"latency {pct} {checked['latency_s']:.2f} s ≤ SLO {pr['slo_s']:g} s; "
+                      f"peak memory {checked['memory_bytes'] / 2**30:.2f} GiB ≤ limit "
+                      f"{pr['memory_limit_bytes'] / 2**30:.2f} GiB (--confidence {conf:g})")
+        elif checked:
+            t.add_row("checked at", "the point predictions (--confidence 0)")
         t.add_row("latency mean", _fmt(w.latency_mean, " s"))
         t.add_row("time to first token", _fmt(w.ttft, " s", digits=3))
         t.add_row("energy / request", _fmt(w.energy_j, " J", digits=1))
@@ -77,12 +86,14 @@ def _print_human(rec: Any) -> None:
         return f"{s['accuracy']} / {s['latency']}" if s else "predicted"
 
     ru = Table(title="Runner-ups (why they lost)")
-    for col in ("model", "quant", "budget", "N", "mode", "accuracy", f"{pct} s", "verdict",
-                "provenance (accuracy / latency)"):
+    for col in ("model", "quant", "budget", "N", "mode", "accuracy", f"{pct} s",
+                f"{pct} bound s", "verdict", "provenance (accuracy / latency)"):
         ru.add_column(col)
     for c in rec.runner_ups:
+        bound = getattr(c, "latency_bound_s", None)
         ru.add_row(c.model, c.quant, str(c.budget), str(c.samples), str(c.power_mode or "-"),
-                   f"{c.accuracy:.3f}", f"{c.latency_s:.2f}", c.verdict, source(c))
+                   f"{c.accuracy:.3f}", f"{c.latency_s:.2f}",
+                   "-" if bound is None else f"{bound:.2f}", c.verdict, source(c))
     out.print(ru)
     for title, front, attr in (("Pareto front: accuracy vs latency", rec.pareto_latency,
                                 "latency_s"),
@@ -129,6 +140,9 @@ def recommend(
                                      help="Prompt tokens (default: from the traces, else "
                                           f"{DEFAULT_INPUT_TOKENS})."),
     percentile: float = typer.Option(95.0, "--percentile", help="SLO percentile (0-100]."),
+    confidence: float = typer.Option(0.9, "--confidence", help="Check latency and peak memory "
+                                     "at this one-sided upper bound of their prediction "
+                                     "(0: the point; see docs/recommend.md)."),
     energy_budget: str = typer.Option(None, "--energy-budget", help="Joules per request, "
                                       "e.g. 40J."),
     memory_limit: str = typer.Option(None, "--memory-limit", help="e.g. 8GiB (default: the "
@@ -200,7 +214,7 @@ def recommend(
         from edgeprof.fit.concurrency import ConcurrentProfile
 
         prof = ConcurrentProfile(prof, concurrency)
-    notes: list[str] = [engine_note] if engine_note else []
+    notes: list[str] = []
     if accuracy is None:
         accuracy = DEFAULT_ACCURACY
         notes.append(f"no --accuracy given: using the shipped {DEFAULT_ACCURACY} (published "
@@ -227,7 +241,8 @@ def recommend(
         modes = [prof.device.power_mode(m).name for m in parse_str_list(power_modes,
                                                                           "power-modes")]
     problem = Problem(slo_s=slo, input_tokens=int(input_tokens), memory_limit_bytes=limit,
-                      percentile=percentile, energy_budget_j=energy, semantics=semantics)
+                      percentile=percentile, energy_budget_j=energy, semantics=semantics,
+                      confidence=confidence)
     rec = run_search(
         prof, data, problem,
         models=parse_str_list(models, "models") if models else None,
@@ -236,6 +251,8 @@ def recommend(
         max_samples=max_samples, power_modes=modes, trials=trials, seed=seed,
         sampler=sampler, storage=storage, study_name=study_name)
     rec.notes.extend(notes)
+    if engine_note:  # in the result only: stderr stays one line on bad input
+        rec.notes.append(engine_note)
     rec.provenance["accuracy_kind"] = getattr(data, "kind", None)
     rec.provenance["accuracy_benchmark"] = benchmark
     rec.provenance["concurrency"] = concurrency

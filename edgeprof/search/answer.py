@@ -39,7 +39,10 @@ def config_out(grid: Grid, profile: LatencyModel, pick: Pick) -> ConfigOut:
                                                      f"({pr.input_tokens} + {budget}) tokens"),
         output_tokens_pct=l_pct, output_tokens_mean=l_mean,
         constraints={k: round(v, 6) for k, v in cons.items()},
-        feasible=all(v <= 0 for v in cons.values()))
+        feasible=all(v <= 0 for v in cons.values()),
+        checked={"confidence": pr.confidence,
+                 "latency_s": float(grid.lat_check[pick.k, pick.p, pick.b, pick.n]),
+                 "memory_bytes": float(grid.mem_check[pick.k, pick.p, pick.b, pick.n])})
 
 
 def _note(est: Estimate, note: str) -> Estimate:
@@ -55,20 +58,34 @@ def candidate(grid: Grid, pick: Pick, verdict: str = "") -> Candidate:
     return Candidate(model=m, quant=q, budget=s.budgets[pick.b], samples=s.samples[pick.n],
                      power_mode=s.power_modes[pick.p],
                      accuracy=float(grid.acc[pick.k, pick.b, pick.n]),
-                     latency_s=float(grid.lat_pct[idx]), energy_j=None if math.isnan(e) else e,
-                     memory_bytes=float(grid.mem[idx]), feasible=bool(grid.feasible()[idx]),
-                     verdict=verdict)
+                     latency_s=float(grid.lat_pct[idx]),
+                     latency_bound_s=float(grid.lat_check[idx]),
+                     energy_j=None if math.isnan(e) else e,
+                     memory_bytes=float(grid.mem[idx]),
+                     memory_bound_bytes=float(grid.mem_check[idx]),
+                     feasible=bool(grid.feasible()[idx]), verdict=verdict)
 
 
 def violations(grid: Grid, pick: Pick) -> str:
     """Which constraints rule a configuration out, in words."""
     pr, idx = grid.problem, (pick.k, pick.p, pick.b, pick.n)
     out = []
-    if grid.lat_pct[idx] > pr.slo_s:
-        out.append(f"{pr.pct_label} latency {grid.lat_pct[idx]:.2f} s > SLO {pr.slo_s:g} s")
-    if grid.mem[idx] > pr.memory_limit_bytes:
-        out.append(f"memory {format_bytes(grid.mem[idx])} > limit "
-                   f"{format_bytes(pr.memory_limit_bytes)}")
+    bounded = pr.bound_exponent > 0
+    lat, lat_b = float(grid.lat_pct[idx]), float(grid.lat_check[idx])
+    if lat_b > pr.slo_s:
+        if bounded and lat <= pr.slo_s:
+            out.append(f"{pr.pct_label} latency {pr.bound_label} {lat_b:.2f} s > SLO "
+                       f"{pr.slo_s:g} s (point {lat:.2f} s meets it)")
+        elif bounded:
+            out.append(f"{pr.pct_label} latency {lat:.2f} s ({pr.bound_label} {lat_b:.2f} s) "
+                       f"> SLO {pr.slo_s:g} s")
+        else:
+            out.append(f"{pr.pct_label} latency {lat:.2f} s > SLO {pr.slo_s:g} s")
+    mem, mem_b = float(grid.mem[idx]), float(grid.mem_check[idx])
+    if mem_b > pr.memory_limit_bytes:
+        what = (f"memory {pr.bound_label} {format_bytes(mem_b)} (point {format_bytes(mem)})"
+                if bounded else f"memory {format_bytes(mem)}")
+        out.append(f"{what} > limit {format_bytes(pr.memory_limit_bytes)}")
     if pr.energy_budget_j is not None and not grid.energy[idx] <= pr.energy_budget_j:
         out.append(f"energy {grid.energy[idx]:.1f} J > budget {pr.energy_budget_j:g} J")
     return "; ".join(out)
@@ -89,8 +106,8 @@ def runner_ups(grid: Grid, winner: Pick | None, groups: list[tuple[int, int]],
             picks.append(pick)
     ranked = sorted(picks, key=lambda p: rank_key(grid, p))[:count]
     win_acc = None if winner is None else float(grid.acc[winner.k, winner.b, winner.n])
-    win_lat = None if winner is None else float(grid.lat_pct[winner.k, winner.p, winner.b,
-                                                             winner.n])
+    win_lat = None if winner is None else float(grid.lat_check[winner.k, winner.p, winner.b,
+                                                               winner.n])
     out = []
     for pick in ranked:
         why = violations(grid, pick)
@@ -102,7 +119,8 @@ def runner_ups(grid: Grid, winner: Pick | None, groups: list[tuple[int, int]],
                 why = f"accuracy {acc:.3f} is {win_acc - acc:.3f} below the winner's"
             else:
                 why = (f"same accuracy, {grid.problem.pct_label} latency "
-                       f"{grid.lat_pct[pick.k, pick.p, pick.b, pick.n]:.2f} s ≥ winner's "
+                       f"({grid.problem.bound_label}) "
+                       f"{grid.lat_check[pick.k, pick.p, pick.b, pick.n]:.2f} s ≥ winner's "
                        f"{win_lat:.2f} s")
         out.append(candidate(grid, pick, why))
     return out
@@ -112,8 +130,8 @@ def pareto(grid: Grid, metric: str) -> tuple[list[Candidate], list[Candidate]]:
     """(front, all points) of accuracy against ``latency`` or ``energy``, over configurations
     within the memory limit whose accuracy is known; one power mode per (pair, budget, N):
     the one minimizing the metric."""
-    values = grid.lat_pct if metric == "latency" else grid.energy
-    ok = grid.valid5() & (grid.mem <= grid.problem.memory_limit_bytes) & ~np.isnan(values)
+    values = grid.lat_check if metric == "latency" else grid.energy
+    ok = grid.valid5() & (grid.mem_check <= grid.problem.memory_limit_bytes) & ~np.isnan(values)
     ok &= ~np.isnan(grid.acc)[:, None]
     v = np.where(ok, values, np.inf)
     p_best = np.argmin(v, axis=1)  # (K, B, N)

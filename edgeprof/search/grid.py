@@ -37,6 +37,25 @@ class Grid:
     accuracy: AccuracyModel
     acc: np.ndarray  # (K, B, N) point accuracy, nan until computed
     acc_calls: int = 0
+    mem_hi: np.ndarray | None = None  # upper end of the memory interval
+
+    # ------------------------------------------------------------------ checked bounds
+    @property
+    def lat_check(self) -> np.ndarray:
+        """Latency at the SLO percentile as checked: its upper ``confidence``-bound (the point
+        at confidence 0); feasibility and the ordering rule both use it."""
+        if "_lat_check" not in self.__dict__:
+            self.__dict__["_lat_check"] = _bound(self.lat_pct, self.lat_pct_hi,
+                                                 self.problem.bound_exponent)
+        return self.__dict__["_lat_check"]
+
+    @property
+    def mem_check(self) -> np.ndarray:
+        """Peak memory as checked against the limit: its upper ``confidence``-bound."""
+        if "_mem_check" not in self.__dict__:
+            hi = self.mem if self.mem_hi is None else self.mem_hi
+            self.__dict__["_mem_check"] = _bound(self.mem, hi, self.problem.bound_exponent)
+        return self.__dict__["_mem_check"]
 
     # ------------------------------------------------------------------ constraints
     def constraints(self) -> dict[str, np.ndarray]:
@@ -47,8 +66,8 @@ class Grid:
 
     def _constraints(self) -> dict[str, np.ndarray]:
         p = self.problem
-        out = {f"latency_{p.pct_label}": self.lat_pct / p.slo_s - 1.0,
-               "memory": self.mem / p.memory_limit_bytes - 1.0}
+        out = {f"latency_{p.pct_label}": self.lat_check / p.slo_s - 1.0,
+               "memory": self.mem_check / p.memory_limit_bytes - 1.0}
         if p.energy_budget_j is not None:
             e = np.where(np.isnan(self.energy), np.inf, self.energy)
             out["energy"] = e / p.energy_budget_j - 1.0
@@ -85,6 +104,15 @@ class Grid:
             self.acc_at(int(k), int(b), int(n))
 
 
+def _bound(value: np.ndarray, hi: np.ndarray, exponent: float) -> np.ndarray:
+    """value · (hi / value) ** exponent where hi > value > 0 (see ``Problem.confidence``)."""
+    if exponent == 0:
+        return value
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = np.where((value > 0) & (hi > value) & np.isfinite(hi), hi / value, 1.0)
+        return value * ratio ** exponent
+
+
 def _lengths(accuracy: AccuracyModel, space: Space, q: float) -> tuple[np.ndarray, np.ndarray]:
     """Percentile and mean longest-of-N output length per (pair, budget, samples).
 
@@ -117,7 +145,7 @@ def evaluate_grid(profile: LatencyModel, accuracy: AccuracyModel, space: Space,
     batch = np.broadcast_to(np.array(space.samples, dtype=float)[None, :], (b_, n_))
     shape = (k_, p_, b_, n_)
     arrays = {name: np.full(shape, np.inf) for name in ("lat_pct", "lat_pct_hi", "lat_mean",
-                                                          "mem")}
+                                                          "mem", "mem_hi")}
     energy = np.full(shape, np.nan)
     keep = np.ones(k_, dtype=bool)
     size = b_ * n_
@@ -137,6 +165,8 @@ def evaluate_grid(profile: LatencyModel, accuracy: AccuracyModel, space: Space,
             arrays["lat_mean"][k, p] = e2e[size:2 * size].reshape(b_, n_)
             arrays["mem"][k, p] = np.asarray(g["peak_mem_bytes"], float)[2 * size:].reshape(
                 b_, n_)
+            mem_hi = g.get("mem_hi", g["peak_mem_bytes"])
+            arrays["mem_hi"][k, p] = np.asarray(mem_hi, float)[2 * size:].reshape(b_, n_)
             en = g.get("energy_j")
             if en is not None:
                 energy[k, p] = np.asarray(en, float)[size:2 * size].reshape(b_, n_)

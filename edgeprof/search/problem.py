@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 
 from edgeprof.errors import UserInputError
 
@@ -15,6 +17,12 @@ class Problem:
 
     Latency is the request's end-to-end time at the ``percentile``-th percentile of the
     longest-of-N output length, with the N samples decoding together (batch = N).
+
+    ``confidence`` c: latency and peak memory are checked at the one-sided upper c-bound of
+    their prediction, read from the 90 % interval assuming log-normal error:
+    ``bound = value · (hi / value) ** (z_c / z_0.95)`` (z: standard normal quantile; the 90 %
+    interval's ``hi`` is the 0.95 quantile). c = 0.95 checks ``hi`` itself; c ≤ 0.5 (and 0)
+    checks the point value.
     """
 
     slo_s: float
@@ -23,8 +31,12 @@ class Problem:
     percentile: float = 95.0
     energy_budget_j: float | None = None
     semantics: str = "truncate-wrong"
+    confidence: float = 0.0  # the CLI defaults to 0.9
 
     def __post_init__(self) -> None:
+        if not (0.0 <= self.confidence < 1.0) or math.isnan(self.confidence):
+            raise UserInputError(f"--confidence must be in [0, 1); got {self.confidence} "
+                                 "(0 checks the point prediction).")
         if not 0.0 < self.percentile <= 100.0:
             raise UserInputError(f"--percentile must be in (0, 100]; got {self.percentile}.")
         if self.input_tokens < 1:
@@ -35,6 +47,15 @@ class Problem:
         return self.percentile / 100.0
 
     @property
+    def bound_exponent(self) -> float:
+        """Power of ``hi / value`` giving the upper ``confidence``-bound (0: the point)."""
+        return bound_exponent(self.confidence)
+
+    @property
+    def bound_label(self) -> str:
+        return "point" if self.bound_exponent == 0 else f"{self.confidence:.0%} upper bound"
+
+    @property
     def pct_label(self) -> str:
         return f"p{self.percentile:g}"
 
@@ -43,3 +64,19 @@ class Problem:
         blob = json.dumps([asdict(self), axes, profile_hash, accuracy_source], sort_keys=True,
                           default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def bound_exponent(confidence: float, level: float = 0.9) -> float:
+    """``z_c / z_q`` with q = (1 + level) / 2, the interval's upper quantile; 0 for c ≤ 0.5."""
+    if confidence <= 0.5:
+        return 0.0
+    normal = NormalDist()
+    return normal.inv_cdf(confidence) / normal.inv_cdf((1.0 + level) / 2.0)
+
+
+def upper_bound(value: float, hi: float, confidence: float, level: float = 0.9) -> float:
+    """The one-sided upper ``confidence``-bound of a prediction with interval upper end ``hi``
+    (log-normal error); the value itself when ``hi`` is not above it."""
+    if not (value > 0 and hi > value) or not math.isfinite(hi):
+        return value
+    return value * (hi / value) ** bound_exponent(confidence, level)

@@ -54,7 +54,7 @@ def recommend(profile: LatencyModel, accuracy: AccuracyModel, problem: Problem, 
     check = _cross_check(grid, optimum, best, sampler_only.best, outcome.enqueued, enumerated,
                          space.size)
     if enumerated:  # complete fronts on small spaces
-        grid.fill_accuracy(space.valid & (grid.mem <= problem.memory_limit_bytes).any(axis=1))
+        grid.fill_accuracy(space.valid & (grid.mem_check <= problem.memory_limit_bytes).any(axis=1))
     groups = (sorted(zip(*np.nonzero(space.valid.any(axis=1)), strict=True)) if enumerated
               else sorted(outcome.evaluated))
     groups = [(int(k), int(n)) for k, n in groups]
@@ -99,7 +99,7 @@ def smallest_slo(grid) -> float | None:
     """The smallest latency SLO (at the problem's percentile) that some real (not
     ``-scaled-``) model with accuracy ≥ USEFUL_ACCURACY meets, within the other limits."""
     pr = grid.problem
-    ok = grid.valid5() & (grid.mem <= pr.memory_limit_bytes)
+    ok = grid.valid5() & (grid.mem_check <= pr.memory_limit_bytes)
     for name, v in grid.constraints().items():
         if name not in ("memory",) and not name.startswith("latency"):
             ok &= v <= 0
@@ -112,7 +112,7 @@ def smallest_slo(grid) -> float | None:
     ok &= useful[:, None]
     if not ok.any():
         return None
-    return float(np.where(ok, grid.lat_pct, np.inf).min())
+    return float(np.where(ok, grid.lat_check, np.inf).min())
 
 
 def _sources(grid, profile: LatencyModel, cands: list) -> dict[str, dict[str, str]]:

@@ -31,6 +31,9 @@ class ConfigOut(BaseModel):
     output_tokens_mean: float
     constraints: dict[str, float] = Field(description="≤ 0 means met (Optuna's convention)")
     feasible: bool
+    checked: dict[str, float] = Field(default_factory=dict, description="the values the "
+                                      "constraints were checked at: confidence, latency_s "
+                                      "(upper confidence-bound of latency_pct), memory_bytes")
     synthetic: bool = Field(False, description="a -scaled- toy model or synthetic accuracy "
                             "data: not a real model's answer quality")
 
@@ -42,9 +45,13 @@ class Candidate(BaseModel):
     samples: int
     power_mode: str | None = None
     accuracy: float
-    latency_s: float
+    latency_s: float = Field(description="point e2e at the SLO percentile")
+    latency_bound_s: float | None = Field(None, description="its upper --confidence bound, "
+                                          "as checked against the SLO and used for ranking")
     energy_j: float | None = None
-    memory_bytes: float
+    memory_bytes: float = Field(description="point peak memory")
+    memory_bound_bytes: float | None = Field(None, description="its upper --confidence bound, "
+                                             "as checked against the memory limit")
     feasible: bool
     verdict: str = ""
 
@@ -58,7 +65,8 @@ class CrossCheck(BaseModel):
     sampler_best_accuracy: float | None = None
     sampler_regret: float | None = Field(
         None, description="enumerated optimum's accuracy minus the sampler's best")
-    tie_rule: str = "higher accuracy; ties: lower latency at the SLO percentile; then order"
+    tie_rule: str = ("higher accuracy; ties: lower checked latency at the SLO percentile "
+                     "(upper --confidence bound); then order")
 
 
 class SearchInfo(BaseModel):

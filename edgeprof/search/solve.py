@@ -4,7 +4,8 @@ A *group* is (pair, samples). Inside a group the power mode does not change accu
 latency, memory and energy all grow with the budget, so the group's best configuration is
 its most accurate feasible budget (ties: the smaller budget, hence lower latency) run in the
 fastest feasible power mode. Order between configurations: higher accuracy, then lower
-latency at the SLO percentile, then the first in (pair, mode, budget, samples) order.
+checked latency at the SLO percentile (its upper ``--confidence`` bound; the point at 0), then
+the first in (pair, mode, budget, samples) order.
 """
 
 from __future__ import annotations
@@ -35,11 +36,12 @@ class Pick:
 
 def rank_key(grid: Grid, pick: Pick) -> tuple[float, float, Pick]:
     """The one ordering rule of the search (smaller is better): higher accuracy (rounded to
-    ``ACC_DECIMALS``), then lower latency at the SLO percentile, then the first configuration
+    ``ACC_DECIMALS``), then lower checked latency at the SLO percentile (``Grid.lat_check``: the
+    upper ``--confidence`` bound), then the first configuration
     in the space's order. ``enumerate_optimum`` is its vectorized form; the study, the
     enumeration and the runner-up list all rank by it."""
     acc = grid.acc_at(pick.k, pick.b, pick.n)
-    return (-round(acc, ACC_DECIMALS), float(grid.lat_pct[pick.k, pick.p, pick.b, pick.n]),
+    return (-round(acc, ACC_DECIMALS), float(grid.lat_check[pick.k, pick.p, pick.b, pick.n]),
             pick)
 
 
@@ -52,7 +54,7 @@ def enumerate_optimum(grid: Grid, feasible: np.ndarray | None = None) -> Pick | 
     grid.fill_accuracy(feas.any(axis=1))
     acc = np.where(feas, np.round(grid.acc[:, None], ACC_DECIMALS), -np.inf)
     top = acc.max()
-    lat = np.where(acc >= top - TIE, grid.lat_pct, np.inf)
+    lat = np.where(acc >= top - TIE, grid.lat_check, np.inf)
     k, p, b, n = np.unravel_index(int(np.argmin(lat)), lat.shape)  # first minimum in C order
     return Pick(int(k), int(p), int(b), int(n))
 
@@ -70,7 +72,7 @@ def group_best(grid: Grid, feas: np.ndarray, k: int, n: int) -> Pick | None:
             best = (a, int(b))
     assert best is not None
     b = best[1]
-    lat = np.where(fb[:, b], grid.lat_pct[k, :, b, n], np.inf)
+    lat = np.where(fb[:, b], grid.lat_check[k, :, b, n], np.inf)
     return Pick(k, int(np.argmin(lat)), b, n)
 
 
@@ -85,13 +87,13 @@ def group_closest(grid: Grid, k: int, n: int) -> Pick | None:
 
 
 def fastest(grid: Grid) -> Pick | None:
-    """The configuration with the lowest latency at the percentile (memory limit respected
-    when anything fits)."""
+    """The configuration with the lowest checked latency at the percentile (checked memory
+    limit respected when anything fits)."""
     valid = grid.valid5()
-    fits = valid & (grid.mem <= grid.problem.memory_limit_bytes)
+    fits = valid & (grid.mem_check <= grid.problem.memory_limit_bytes)
     pool = fits if fits.any() else valid
     if not pool.any():
         return None
-    lat = np.where(pool, grid.lat_pct, np.inf)
+    lat = np.where(pool, grid.lat_check, np.inf)
     k, p, b, n = np.unravel_index(int(np.argmin(lat)), lat.shape)
     return Pick(int(k), int(p), int(b), int(n))

@@ -133,7 +133,7 @@ class GroupStudy:
             s = self.grid.space
             trial.set_user_attr("budget", s.budgets[pick.b])
             trial.set_user_attr("power_mode", s.power_modes[pick.p])
-            trial.set_user_attr("latency_s", float(self.grid.lat_pct[pick.k, pick.p, pick.b,
+            trial.set_user_attr("latency_s", float(self.grid.lat_check[pick.k, pick.p, pick.b,
                                                                       pick.n]))
         self.study.tell(trial, acc)
 

@@ -82,7 +82,8 @@ class SyntheticProfile:
         energy = e2e * self.power_w * (0.4 + 0.6 * speed)
         return {"ttft_s": ttft, "decode_s": decode, "e2e_s": e2e,
                 "e2e_lo": e2e * (1 - self.rel_interval), "e2e_hi": e2e * (1 + self.rel_interval),
-                "peak_mem_bytes": mem, "energy_j": energy}
+                "peak_mem_bytes": mem, "mem_lo": mem * (1 - self.rel_interval),
+                "mem_hi": mem * (1 + self.rel_interval), "energy_j": energy}
 
     def predict(self, model: str, quant: str, input_tokens: int, output_tokens: int,
                 batch: int = 1, power_mode: str | None = None) -> SimpleNamespace:
