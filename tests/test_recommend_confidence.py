@@ -123,3 +123,9 @@ def test_cli_reports_point_and_bound(run_cli) -> None:
     code, out, _ = run_cli(*args, "--confidence", "0")
     w0 = json.loads(out)["winner"]
     assert np.isclose(w0["checked"]["latency_s"], w0["latency_pct"]["value"])
+
+
+def test_no_device_hint_names_the_shipped_devices(run_cli) -> None:
+    code, _, err = run_cli("recommend", "--budget", "2s")
+    assert code == 2 and "models --devices" not in err
+    assert "jetson-orin-nano-8gb" in err and "--device NAME" in err

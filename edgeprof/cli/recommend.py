@@ -187,8 +187,10 @@ def recommend(
         raise UserInputError("Give --profile or --device, not both.")
     target = profile or device
     if not target:
-        raise UserInputError("Give --profile PROFILE.yaml or --device NAME (see "
-                             "`edgeprof models --devices`).")
+        from edgeprof.device.spec import list_device_names
+
+        raise UserInputError("Give --profile PROFILE.yaml or --device NAME (shipped: "
+                             f"{', '.join(list_device_names())}).")
     slo = parse_duration(budget)
     energy = parse_energy(energy_budget) if energy_budget else None
     from edgeprof.files import atomic_write, check_output_path
