@@ -59,6 +59,7 @@ def d(tmp_path_factory):
         "nancoef": [{**fit, "decode": {"coef": {"step_s": float("nan")}}}],
         "fitsdict": {"a": 1},
     }
+    (d / "prof_version.json").write_text(json.dumps(good | {"schema_version": 99}))
     for name, fits in variants.items():
         (d / f"prof_{name}.json").write_text(json.dumps(good | {"fits": fits}))
     text = json.dumps(good)
@@ -99,7 +100,10 @@ CASES = [
     ["validate", "{d}/outdir"],
     *[[*P, "--profile", f"{{d}}/prof_{n}.json"] for n in
       ("nocoef", "nomodel", "strcoef", "nancoef", "fitsdict", "truncated", "nodevice",
-       "baddevice")],
+       "baddevice", "version")],
+    [*P[:6], "10000000", *P[7:], "--profile", DEVICE],
+    [*P[:6], str(2**64), *P[7:], "--profile", DEVICE],
+    ["accuracy", "synth", "--questions", "100000000", "--out", "{d}/t.jsonl"],
     [*P, "--profile", "{d}/profdir"],
     [*P, "--profile", "{d}/binary.yaml"],
     [*R, "--budget", "20s", "--profile", "{d}/prof_nancoef.json", "--device", "x"],
