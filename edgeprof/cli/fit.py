@@ -59,14 +59,18 @@ def fit(
                 "power_mode": f["power_mode"],
                 **{f"{ph}_cv_mape": (f[ph] or {}).get("cv_mape") for ph in ("prefill", "decode")},
                 "outliers": sum(len((f[ph] or {}).get("outliers", []))
-                                for ph in ("prefill", "decode", "memory"))} for f in fits]
+                                for ph in ("prefill", "decode", "memory")),
+                "throttled_rows": len((f.get("throttled_rows") or {}).get("rows", [])),
+                "throttled_rule": (f.get("throttled_rows") or {}).get("rule")} for f in fits]
     if as_json:
         print_json({"profile": str(out), "hash": profile.hash(), "fits": summary})
     else:
         for s in summary:
             err.print(f"{s['model']}/{s['quant']}/{s['engine']}/{s['power_mode']}: "
                       f"prefill CV MAPE {_pct(s['prefill_cv_mape'])}, decode CV MAPE "
-                      f"{_pct(s['decode_cv_mape'])}, {s['outliers']} outlier(s) flagged")
+                      f"{_pct(s['decode_cv_mape'])}, {s['outliers']} outlier(s) flagged"
+                      + (f", {s['throttled_rows']} throttled/clock-drop row(s) "
+                         f"{s['throttled_rule']}" if s["throttled_rows"] else ""))
         err.print(f"wrote {out}")
 
 

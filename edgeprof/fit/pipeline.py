@@ -38,6 +38,34 @@ def group_rows(rows: list[Measurement]) -> dict[Key, list[Measurement]]:
     return dict(groups)
 
 
+#: Row flags that mark a measurement taken under changed clocks (see telemetry.sampler).
+THROTTLE_PREFIXES = ("throttled", "clock-drop")
+
+
+def throttled(row: Measurement) -> list[str]:
+    """The row's throttle / clock-drop flags (empty when it ran at steady clocks)."""
+    return [f for f in (row.flags or []) if str(f).startswith(THROTTLE_PREFIXES)]
+
+
+def split_throttled(rows: list[Measurement]) -> tuple[list[Measurement], dict[str, Any]]:
+    """Rows to fit, and a record of the throttled / clock-drop rows left out. They are
+    excluded when at least ``MIN_POINTS`` steady rows remain; else kept, and the record says
+    so (a board that throttles on every point is measured as it runs)."""
+    flagged = [r for r in rows if throttled(r)]
+    if not flagged:
+        return rows, {}
+    steady = [r for r in rows if not throttled(r)]
+    keep = len(steady) < MIN_POINTS
+    record = {
+        "rule": (f"kept: fewer than {MIN_POINTS} steady rows" if keep else
+                 "excluded from the fits (throttle or clock-drop flag)"),
+        "rows": [{"input_tokens": r.input_tokens, "output_tokens": r.output_tokens,
+                  "batch": r.batch, "repeat": r.repeat, "flags": throttled(r)}
+                 for r in flagged],
+    }
+    return (rows if keep else steady), record
+
+
 def _xy(rows: list[Measurement], target: str) -> tuple[np.ndarray, np.ndarray]:
     pts = [(r.input_tokens, r.output_tokens, r.batch, getattr(r, target)) for r in rows]
     a = np.array(pts, float).reshape(-1, 4)
@@ -54,6 +82,8 @@ def fit_group(key: Key, rows: list[Measurement], spec: DeviceSpec) -> dict[str, 
         "sources": sorted({r.source for r in rows}), "provenance": str(Provenance.FITTED),
         "prefill": None, "decode": None, "memory": None, "power": None,
     }
+    rows, record = split_throttled(rows)
+    entry["throttled_rows"] = record or None
     dec = [r for r in rows if r.decode_s and r.output_tokens > 1]
     if len(dec) >= MIN_POINTS:
         X, y = _xy(dec, "decode_s")
@@ -123,4 +153,4 @@ def fit_rows(rows: list[Measurement], spec: DeviceSpec) -> list[dict[str, Any]]:
     return [fit_group(k, v, spec) for k, v in sorted(groups.items(), key=lambda kv: str(kv[0]))]
 
 
-__all__ = ["fit_rows", "forms", "group_rows"]
+__all__ = ["fit_rows", "forms", "group_rows", "split_throttled", "throttled"]
