@@ -129,3 +129,21 @@ def test_no_device_hint_names_the_shipped_devices(run_cli) -> None:
     code, _, err = run_cli("recommend", "--budget", "2s")
     assert code == 2 and "models --devices" not in err
     assert "jetson-orin-nano-8gb" in err and "--device NAME" in err
+
+
+def test_unified_memory_reserve_lowers_the_default_limit(run_cli) -> None:
+    from edgeprof.device import load_device_spec
+
+    spec = load_device_spec("jetson-orin-nano-8gb")
+    assert spec.memory_reserve_bytes and "tegrastats" in spec.sources["memory_reserve_bytes"]
+    code, out, err = run_cli("recommend", "--device", "jetson-orin-nano-8gb", "--budget", "30s",
+                             "--models", "qwen2.5-1.5b", "--budgets", "512", "--max-samples",
+                             "1", "--json")
+    assert code == 0
+    limit = json.loads(out)["problem"]["memory_limit_bytes"]
+    assert limit == spec.memory_bytes - spec.memory_reserve_bytes
+    assert "reserve" in err
+    code, out, _ = run_cli("recommend", "--device", "jetson-orin-nano-8gb", "--budget", "30s",
+                           "--models", "qwen2.5-1.5b", "--budgets", "512", "--max-samples",
+                           "1", "--memory-limit", "8GiB", "--json")
+    assert json.loads(out)["problem"]["memory_limit_bytes"] == 8 * 2**30

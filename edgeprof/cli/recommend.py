@@ -229,7 +229,14 @@ def recommend(
                      "with --benchmark: MATH-500, AIME 2024, AIME 2025, GSM8K, GPQA-Diamond, "
                      "MMLU-Redux …)")
     data = load_accuracy(accuracy, benchmark=benchmark)
-    limit = parse_size(memory_limit) if memory_limit else prof.device.memory_bytes
+    limit = parse_size(memory_limit) if memory_limit else getattr(
+        prof.device, "usable_memory_bytes", prof.device.memory_bytes)
+    reserve = getattr(prof.device, "memory_reserve_bytes", None)
+    if not memory_limit and reserve:
+        notes.append(f"memory limit {format_bytes(limit)} = device memory "
+                     f"{format_bytes(prof.device.memory_bytes)} − reserve "
+                     f"{format_bytes(reserve)} (OS + carveouts, the profile's "
+                     "memory_reserve_bytes; --memory-limit overrides)")
     if input_tokens is None:
         input_tokens = data.default_input_tokens()
         if input_tokens is None:

@@ -48,6 +48,9 @@ class DeviceSpec(BaseModel):
     display_name: str
     kind: str = Field(description="jetson | gpu | cpu")
     memory_bytes: int = Field(gt=0)
+    memory_reserve_bytes: int | None = Field(
+        default=None, ge=0, description="unified memory not available to the model: OS, "
+        "carveouts, CUDA context (see sources.memory_reserve_bytes)")
     memory_bandwidth_gbs: float = Field(gt=0, description="peak DRAM bandwidth, GB/s")
     peak_tflops: dict[str, float] = Field(
         default_factory=dict,
@@ -62,6 +65,11 @@ class DeviceSpec(BaseModel):
     label: str = Field(default="spec", description="spec (from a data sheet) or measured")
     sources: dict[str, str] = Field(default_factory=dict, description="figure -> source")
     notes: str | None = None
+
+    @property
+    def usable_memory_bytes(self) -> int:
+        """``memory_bytes`` less the reserve (recommend's default --memory-limit)."""
+        return max(1, self.memory_bytes - (self.memory_reserve_bytes or 0))
 
     def power_mode(self, name: str | None) -> PowerMode | None:
         if name is None:
