@@ -34,7 +34,7 @@ class Coverage:
         out: Counter[str] = Counter()
         for c in self.rows_by_status.values():
             out.update(c)
-        return {s: out.get(s, 0) for s in STATUSES}
+        return {s: out.get(s, 0) for s in STATUSES if s != "killed" or out.get(s)}
 
     def point_totals(self) -> dict[str, int]:
         out = Counter(s for pts in self.points.values() for s in pts.values())
