@@ -34,7 +34,12 @@ class Coverage:
         out: Counter[str] = Counter()
         for c in self.rows_by_status.values():
             out.update(c)
-        return {s: out.get(s, 0) for s in STATUSES if s != "killed" or out.get(s)}
+        return {s: out.get(s, 0) for s in self.statuses()}
+
+    def statuses(self) -> tuple[str, ...]:
+        """The status columns: ``killed`` only when some row was killed."""
+        seen = any(c.get("killed") for c in self.rows_by_status.values())
+        return tuple(s for s in STATUSES if s != "killed" or seen)
 
     def point_totals(self) -> dict[str, int]:
         out = Counter(s for pts in self.points.values() for s in pts.values())
@@ -173,7 +178,8 @@ def coverage_section(inp: ReportInputs) -> Section:
                        {"present": False})
     cov = coverage(inp.rows, inp.run)
     with_mode = any(g[2] for g in cov.rows_by_status)
-    heads = ["model", "quant", *(["power mode"] if with_mode else []), *STATUSES,
+    statuses = cov.statuses()
+    heads = ["model", "quant", *(["power mode"] if with_mode else []), *statuses,
              "points", "missing"]
     body_rows = []
     for g in sorted(cov.rows_by_status):
@@ -181,7 +187,7 @@ def coverage_section(inp: ReportInputs) -> Section:
         pts = cov.points.get(g, {})
         missing = sum(v == "missing" for v in pts.values())
         body_rows.append([g[0], g[1], *([g[2] or "-"] if with_mode else []),
-                          *(c.get(s, 0) for s in STATUSES), len(pts) - missing, missing])
+                          *(c.get(s, 0) for s in statuses), len(pts) - missing, missing])
     totals = cov.totals()
     n_points = sum(len(p) for p in cov.points.values())
     n_missing = cov.point_totals().get("missing", 0)
