@@ -232,8 +232,9 @@ def recommend(
     limit = parse_size(memory_limit) if memory_limit else getattr(
         prof.device, "usable_memory_bytes", prof.device.memory_bytes)
     reserve = getattr(prof.device, "memory_reserve_bytes", None)
+    late_notes: list[str] = []  # in the result only: stderr stays one line on bad input
     if not memory_limit and reserve:
-        notes.append(f"memory limit {format_bytes(limit)} = device memory "
+        late_notes.append(f"memory limit {format_bytes(limit)} = device memory "
                      f"{format_bytes(prof.device.memory_bytes)} − reserve "
                      f"{format_bytes(reserve)} (OS + carveouts, the profile's "
                      "memory_reserve_bytes; --memory-limit overrides)")
@@ -262,6 +263,7 @@ def recommend(
     rec.notes.extend(notes)
     if engine_note:  # in the result only: stderr stays one line on bad input
         rec.notes.append(engine_note)
+    rec.notes.extend(late_notes)
     rec.provenance["accuracy_kind"] = getattr(data, "kind", None)
     rec.provenance["accuracy_benchmark"] = benchmark
     rec.provenance["concurrency"] = concurrency
