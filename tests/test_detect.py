@@ -99,8 +99,8 @@ def _props(name: str, mem: float, cc: tuple[int, int]) -> SimpleNamespace:
 def test_gpus_from_torch_cuda(machine, monkeypatch: pytest.MonkeyPatch) -> None:
     torch = pytest.importorskip("torch")
     machine("cpu-only", torch_gpus=True)
-    gpus = [_props("NVIDIA GeForce RTX 4090", 24e9, (8, 9)), _props("NVIDIA H200 NVL", 141e9, (9, 0)),
-            _props("NVIDIA RTX A4000", 16e9, (8, 6))]
+    gpus = [_props("NVIDIA GeForce RTX 4090", 24e9, (8, 9)),
+            _props("NVIDIA H200 NVL", 141e9, (9, 0)), _props("NVIDIA RTX A4000", 16e9, (8, 6))]
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: len(gpus))
     monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: gpus[i])

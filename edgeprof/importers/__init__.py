@@ -21,4 +21,5 @@ TOOL_IMPORTERS = {
 }
 
 __all__ = ["IMPORTERS", "TOOL_IMPORTERS", "import_edge_llm", "import_edgereasoning",
-           "import_genai_perf", "import_jetson_benchmarks", "import_llama_bench", "import_vllm_bench"]
+           "import_genai_perf", "import_jetson_benchmarks", "import_llama_bench",
+           "import_vllm_bench"]
