@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from edgeprof.accuracy import load_accuracy
-from edgeprof.accuracy.data import normalize_model
+from edgeprof.catalog import canonical_name
 
 BENCHMARKS = ("MATH-500", "AIME 2024")
 
@@ -47,7 +47,7 @@ def plot(benchmark: str, out: Path) -> Path:
         else:
             ax.set_title(f"{model}\n(published budget only)", fontsize=8)
         for r in data.rows:
-            if (normalize_model(r.model) == model and r.quant == "bf16" and r.samples == 1
+            if (canonical_name(r.model) == model and r.quant == "bf16" and r.samples == 1
                     and r.benchmark == benchmark and r.budget is not None):
                 ax.plot(r.budget, r.accuracy, "o", ms=4, color="k", alpha=0.7)
         ax.plot([], [], "o", color="k", ms=4, label="published")

@@ -12,7 +12,6 @@ from edgeprof.accuracy.data import (
     TableAccuracy,
     TraceAccuracy,
     load_accuracy,
-    normalize_model,
 )
 from edgeprof.accuracy.priors import QUANT_PRIORS, QuantPrior
 from edgeprof.accuracy.published import PublishedAccuracy
@@ -26,7 +25,6 @@ __all__ = [
     "TableAccuracy",
     "TraceAccuracy",
     "load_accuracy",
-    "normalize_model",
     "pass_at_n",
     "vote_closed_form",
     "vote_from_counts",

@@ -15,8 +15,8 @@ from edgeprof.accuracy.lmeval import is_lmeval_record, read_lmeval
 from edgeprof.accuracy.priors import BASE_QUANTS, QUANT_PRIORS, QuantPrior
 from edgeprof.accuracy.table import TableRow, read_table, wilson_interval
 from edgeprof.accuracy.traces import TraceSet, build_trace_set, read_jsonl, read_traces
-from edgeprof.catalog import resolve_model
-from edgeprof.errors import DataFormatError, EdgeprofError, UserInputError
+from edgeprof.catalog import canonical_name
+from edgeprof.errors import DataFormatError, UserInputError
 from edgeprof.estimates import Estimate, Provenance
 
 Semantics = Literal["truncate-wrong", "forced-answer"]
@@ -30,14 +30,6 @@ BUILTIN = {
     "synthetic-traces": "synthetic_traces.jsonl",
     "published-table": "published_accuracy.csv",
 }
-
-
-def normalize_model(name: str) -> str:
-    """The catalog name when ``name`` resolves, else the raw name."""
-    try:
-        return resolve_model(name).name
-    except EdgeprofError:
-        return name.strip()
 
 
 def builtin_path(name: str) -> Path:
@@ -113,7 +105,7 @@ class AccuracyData:
         return memo[(model, quant)]
 
     def _resolve_uncached(self, model: str, quant: str) -> tuple[str, str, QuantPrior | None]:
-        key = (normalize_model(model), quant.strip().lower())
+        key = (canonical_name(model), quant.strip().lower())
         if key in set(self._measured()):
             return key[0], key[1], None
         derived = self._derived()
@@ -292,7 +284,7 @@ class TraceAccuracy(AccuracyData):
         return self._dist[key]
 
     def default_input_tokens(self, model: str | None = None) -> int | None:
-        want = normalize_model(model) if model else None
+        want = canonical_name(model) if model else None
         tokens = [t for (m, _), ts in self.sets.items() if want in (None, m)
                   for t in ts.input_tokens]
         return int(np.median(tokens)) if tokens else None
@@ -319,7 +311,7 @@ class TableAccuracy(AccuracyData):
         self.rows: dict[tuple[str, str], list[TableRow]] = {}
         for r in rows:
             if r.budget is not None:
-                self.rows.setdefault((normalize_model(r.model), r.quant), []).append(r)
+                self.rows.setdefault((canonical_name(r.model), r.quant), []).append(r)
 
     def _measured(self) -> list[tuple[str, str]]:
         return list(self.rows)
@@ -385,7 +377,7 @@ def load_accuracy(path: str | Path, *, model: str | None = None, quant: str | No
 
         rows = read_table(p)
         if model:
-            rows = [r for r in rows if normalize_model(r.model) == normalize_model(model)]
+            rows = [r for r in rows if canonical_name(r.model) == canonical_name(model)]
         if quant:
             rows = [r for r in rows if r.quant in (quant.lower(), "bf16")]
         if not rows:
@@ -395,7 +387,7 @@ def load_accuracy(path: str | Path, *, model: str | None = None, quant: str | No
     if p.suffix.lower() == ".csv":
         rows = read_table(p)
         if model:
-            rows = [r for r in rows if normalize_model(r.model) == normalize_model(model)]
+            rows = [r for r in rows if canonical_name(r.model) == canonical_name(model)]
         if quant:
             rows = [r for r in rows if r.quant == quant.lower()]
         if not rows:
@@ -409,7 +401,7 @@ def load_accuracy(path: str | Path, *, model: str | None = None, quant: str | No
                                  "and --quant.")
         samples, estimated = read_lmeval(p, metric=metric, filter_name=lm_eval_filter,
                                          tokens_field=tokens_field)
-        key = (normalize_model(model), quant.lower())
+        key = (canonical_name(model), quant.lower())
         sets = {key: build_trace_set(samples, str(p), has_answer_field=True,
                                      lengths_estimated=estimated)}
         return TraceAccuracy(sets, f"{p} (lm-eval samples)", Provenance.IMPORTED,
@@ -417,8 +409,8 @@ def load_accuracy(path: str | Path, *, model: str | None = None, quant: str | No
     groups, with_answers, labels = read_traces(p)
     sets = {}
     for (raw_model, q), samples in groups.items():
-        key = (normalize_model(raw_model), q)
-        if (model and key[0] != normalize_model(model)) or (quant and q != quant.lower()):
+        key = (canonical_name(raw_model), q)
+        if (model and key[0] != canonical_name(model)) or (quant and q != quant.lower()):
             continue
         if key in sets:
             raise DataFormatError(f"{p}: models {raw_model!r} and another spelling both resolve "
@@ -426,7 +418,7 @@ def load_accuracy(path: str | Path, *, model: str | None = None, quant: str | No
         sets[key] = build_trace_set(samples, f"{p} {key[0]}/{q}",
                                     has_answer_field=(raw_model, q) in with_answers)
     if not sets:
-        covered = sorted({f"{normalize_model(m)}/{q}" for m, q in groups})
+        covered = sorted({f"{canonical_name(m)}/{q}" for m, q in groups})
         raise UserInputError(f"{p} has no traces for the --model/--quant given; it covers "
                              f"{', '.join(covered)}.")
     provenance = Provenance.SYNTHETIC if Provenance.SYNTHETIC in labels else Provenance.IMPORTED

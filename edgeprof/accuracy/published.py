@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from edgeprof.accuracy import curves
-from edgeprof.accuracy.data import AccuracyData, normalize_model
+from edgeprof.accuracy.data import AccuracyData
 from edgeprof.accuracy.priors import QUANT_PRIORS, QuantPrior
 from edgeprof.accuracy.table import TableRow, wilson_interval
-from edgeprof.catalog.architectures import catalog_names
+from edgeprof.catalog.architectures import canonical_name, catalog_names
 from edgeprof.errors import UserInputError
 from edgeprof.estimates import Estimate, Provenance
 
@@ -86,7 +86,7 @@ class PublishedAccuracy(AccuracyData):
                                  f"has {', '.join(n for n in names if n)}.")
         known = set(catalog_names())
         # rows whose note says "held out" are shipped for display, not modeled (SOURCES.md)
-        self.rows = [r for r in rows if normalize_model(r.model) in known
+        self.rows = [r for r in rows if canonical_name(r.model) in known
                      and not (r.note or "").startswith("held out")]
         self.models: dict[tuple[str, str], PairModel] = {}
         self._build()
@@ -96,7 +96,7 @@ class PublishedAccuracy(AccuracyData):
         out: dict[str, list[TableRow]] = {}
         for r in self.rows:
             if r.benchmark == name and (quant is None or r.quant == quant):
-                out.setdefault(normalize_model(r.model), []).append(r)
+                out.setdefault(canonical_name(r.model), []).append(r)
         return out
 
     def _lengths(self, model: str) -> tuple[float, str, bool] | None:
@@ -186,7 +186,7 @@ class PublishedAccuracy(AccuracyData):
         by_key: dict[tuple[str, str, str], list[float]] = {}
         for r in self.rows:
             if r.benchmark == self.benchmark and r.samples == 1 and r.quant in FORMATS:
-                by_key.setdefault((normalize_model(r.model), r.quant, r.source or ""),
+                by_key.setdefault((canonical_name(r.model), r.quant, r.source or ""),
                                   []).append(r.accuracy)
         for (m, q, src), vals in by_key.items():
             base = by_key.get((m, "bf16", src))

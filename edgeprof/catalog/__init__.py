@@ -1,6 +1,7 @@
 """Known model architectures and quant formats."""
 
-from edgeprof.catalog.architectures import CATALOG, ArchSpec, resolve_model
+from edgeprof.catalog.architectures import CATALOG, ArchSpec, canonical_name, resolve_model
 from edgeprof.catalog.quant import QUANT_FORMATS, QuantFormat, get_quant
 
-__all__ = ["CATALOG", "QUANT_FORMATS", "ArchSpec", "QuantFormat", "get_quant", "resolve_model"]
+__all__ = ["CATALOG", "QUANT_FORMATS", "ArchSpec", "QuantFormat", "canonical_name", "get_quant",
+           "resolve_model"]

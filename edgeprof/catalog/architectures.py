@@ -366,5 +366,17 @@ def from_hf_folder(path: Path) -> ArchSpec:
         raise DataFormatError(f"{cfg_path} lacks the field {exc.args[0]!r}.") from None
 
 
+def canonical_name(name: str) -> str:
+    """The one model-name normaliser: the catalog name when ``name`` resolves (aliases, case,
+    ``-scaled-NL`` variants, local folders), else the name as given, stripped. Compare model
+    names through it everywhere."""
+    from edgeprof.errors import EdgeprofError
+
+    try:
+        return resolve_model(name).name
+    except EdgeprofError:
+        return name.strip()
+
+
 def catalog_names() -> list[str]:
     return list(CATALOG)

@@ -32,12 +32,9 @@ DEFAULT_INPUT_TOKENS = 512
 
 
 def load_profile(name_or_path: str) -> Any:
-    """The fit room's Profile (a shipped device name gives a spec-only profile)."""
-    try:
-        from edgeprof.fit.profile import Profile
-    except ImportError:
-        raise UserInputError("edgeprof.fit.profile is not available in this install; update "
-                             "edgeprof (the fit stage provides profiles).") from None
+    """The fit package's Profile (a shipped device name gives a spec-only profile)."""
+    from edgeprof.fit.profile import Profile
+
     return Profile.load(name_or_path)
 
 

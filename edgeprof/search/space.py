@@ -10,18 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgeprof.catalog import resolve_model
-from edgeprof.errors import EdgeprofError, UserInputError
+from edgeprof.catalog import canonical_name
+from edgeprof.errors import UserInputError
 from edgeprof.search.protocols import AccuracyModel
 
 DEFAULT_BUDGETS = [128, 256, 512, 1024, 2048, 4096]
-
-
-def canonical(name: str) -> str:
-    try:
-        return resolve_model(name).name
-    except EdgeprofError:
-        return name.strip()
 
 
 def is_toy(name: str) -> bool:
@@ -66,9 +59,9 @@ def build_space(accuracy: AccuracyModel, *, power_modes: list[str | None],
     dropped: dict[str, str] = {}
     pairs = accuracy.pairs()
     if models:
-        want = {canonical(m) for m in models}
-        pairs = [(m, q) for m, q in pairs if canonical(m) in want]
-        missing = want - {canonical(m) for m, _ in pairs}
+        want = {canonical_name(m) for m in models}
+        pairs = [(m, q) for m, q in pairs if canonical_name(m) in want]
+        missing = want - {canonical_name(m) for m, _ in pairs}
         if missing:
             have = ", ".join(sorted({m for m, _ in accuracy.pairs()}))
             raise UserInputError(f"No accuracy data for --models {', '.join(sorted(missing))}; "
