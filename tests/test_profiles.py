@@ -184,3 +184,23 @@ def test_cuda_names_map_to_the_new_profiles() -> None:
     assert gpu_profile("NVIDIA H200 NVL") is None  # PCIe card, other clocks and TDP
     assert gpu_profile("NVIDIA L40S") == "l40s"
     assert gpu_profile("NVIDIA L40") is None and gpu_profile("NVIDIA L4") == "l4"
+
+
+def test_a_fit_of_a_format_without_native_kernels_is_labeled_emulated():
+    """CONTRACTS: a non-native format is predicted only from its own measurements, as
+    ``emulated`` (the AGX Orin's Ampere GPU has no FP8 kernels)."""
+    import copy
+
+    from edgeprof.fit.profile import Profile
+
+    shipped = Profile.load("jetson-agx-orin-64gb")
+    assert "fp8" not in shipped.device.native_quants
+    entry = copy.deepcopy(next(f for f in shipped.fits if f.get("prefill") and f.get("decode")))
+    native = shipped.predict(entry["model"], entry["quant"], 256, 128)
+    entry["quant"] = "fp8"
+    profile = Profile(shipped.device, [*shipped.fits, entry], shipped.calibration,
+                      shipped.provenance)
+    emulated = profile.predict(entry["model"], "fp8", 256, 128)
+    assert native.e2e_s.provenance == "predicted:measured-fit"
+    assert emulated.e2e_s.provenance == "emulated"
+    assert "no native kernels" in (emulated.e2e_s.note or "")

@@ -252,6 +252,10 @@ class Profile:
                     if self.calibration else "")
                 plan = _Plan(arch, q, spec["prefill"], spec["decode"], spec_iv, spec_iv,
                              str(Provenance.SPEC), None, note=note)
+        if q not in self.device.native_quants:  # only reachable with measurements of it
+            plan.provenance = str(Provenance.EMULATED)
+            plan.note = "; ".join(n for n in (plan.note, f"{q} has no native kernels on "
+                                  f"{self.device.name}: fitted on emulated runs") if n)
         if eng:
             plan.note = "; ".join(n for n in (plan.note, f"engine {eng}") if n)
         self._plans[key] = plan
