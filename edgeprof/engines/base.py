@@ -8,6 +8,10 @@ An engine knows nothing of fitting or sweeps. The sweep calls, in this order::
     result = engine.run(input_tokens, output_tokens, batch)   # warm-ups and repeats
     engine.unload()
 
+``run`` is a template (checks, OOM translation) around each engine's own ``_run``; an engine
+implements ``support``, ``load``, ``_run`` and ``is_loaded``, and may override
+``context_limit`` and ``is_oom``.
+
 ``run`` prefills ``batch`` sequences of ``input_tokens`` tokens, then decodes exactly
 ``output_tokens`` tokens per sequence with the KV cache, ignoring EOS. Clocks are read with
 ``time.perf_counter_ns`` after synchronizing the device.
@@ -95,9 +99,47 @@ class Engine(ABC):
     def load(self, arch: ArchSpec, quant: str) -> None:
         """Build the model (random or local weights) and apply the quant format."""
 
-    @abstractmethod
     def run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
-        """One timed prefill + decode of exactly ``output_tokens`` tokens."""
+        """One timed prefill + decode of exactly ``output_tokens`` tokens.
+
+        The template every engine shares: refuses a run before ``load`` and lengths or
+        batches below 1, refuses ``input + output`` beyond :meth:`context_limit`, calls the
+        engine's own :meth:`_run`, and turns a failure that :meth:`is_oom` recognises into
+        ``EngineOOM`` (a row with status ``oom``, never a crash).
+        """
+        from edgeprof.errors import EngineOOM, UserInputError
+
+        self.check_run_args(self.is_loaded(), input_tokens, output_tokens, batch)
+        limit = self.context_limit()
+        if limit is not None and input_tokens + output_tokens > limit[0]:
+            raise UserInputError(f"input + output tokens ({input_tokens + output_tokens}) exceed "
+                                 f"{limit[1]} of {limit[0]}; shorten --inputs/--outputs.")
+        try:
+            return self._run(input_tokens, output_tokens, batch)
+        except EngineOOM:
+            raise
+        except Exception as exc:
+            if self.is_oom(exc):
+                raise EngineOOM(f"Out of memory at input {input_tokens}, output "
+                                f"{output_tokens}, batch {batch}; lower them.") from None
+            raise
+
+    @abstractmethod
+    def _run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
+        """The engine's own timed run (arguments already checked by :meth:`run`)."""
+
+    @abstractmethod
+    def is_loaded(self) -> bool:
+        """Whether ``load`` has built a model that ``run`` can time."""
+
+    def context_limit(self) -> tuple[int, str] | None:
+        """``(tokens, what)``: the most input + output tokens a run may hold and what sets
+        it (e.g. "qwen2.5-0.5b's context"); ``None`` when the engine cannot tell."""
+        return None
+
+    def is_oom(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is an out-of-memory failure (hook; ``MemoryError`` by default)."""
+        return isinstance(exc, MemoryError)
 
     def unload(self) -> None:
         """Release the model (hook; does nothing by default)."""

@@ -185,14 +185,16 @@ class LlamaCppEngine(Engine):
         return ctx
 
     # ------------------------------------------------------------------ run
-    def run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
+    def is_loaded(self) -> bool:
+        return self._model is not None and self.arch is not None
+
+    def context_limit(self) -> tuple[int, str] | None:
+        return None if self.arch is None else (self.arch.max_position,
+                                               f"{self.arch.name}'s context")
+
+    def _run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
         arch = self.arch
-        self.check_run_args(self._model is not None and arch is not None,
-                            input_tokens, output_tokens, batch)
-        assert arch is not None
-        if input_tokens + output_tokens > arch.max_position:
-            raise UserInputError(f"input + output tokens ({input_tokens + output_tokens}) exceed "
-                                 f"{arch.name}'s context of {arch.max_position}.")
+        assert arch is not None  # run() checked is_loaded()
         ctx = self._context(batch, input_tokens + output_tokens)
         lib = _lib()
         lib.llama_memory_clear(lib.llama_get_memory(ctx), True)

@@ -203,27 +203,23 @@ class OnnxEngine(Engine):
         gc.collect()
 
     # ------------------------------------------------------------------ run
-    def run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
-        session, arch = self.session, self.arch
-        self.check_run_args(session is not None and arch is not None,
-                            input_tokens, output_tokens, batch)
+    def is_loaded(self) -> bool:
+        return self.session is not None and self.arch is not None
+
+    def context_limit(self) -> tuple[int, str] | None:
+        if self.arch is None:
+            return None
         from edgeprof.engines.onnx_build import rope_cache_len
 
-        limit = rope_cache_len(arch)
-        if input_tokens + output_tokens > limit:
-            raise UserInputError(f"input + output tokens ({input_tokens + output_tokens}) exceed "
-                                 f"the {limit}-token context the ONNX graph of {arch.name} "
-                                 "was built for.")
-        try:
-            return self._run(session, arch, input_tokens, output_tokens, batch)
-        except Exception as exc:
-            if _is_oom(exc):
-                raise EngineOOM(f"Out of memory at input {input_tokens}, output "
-                                f"{output_tokens}, batch {batch}; lower them.") from None
-            raise
+        return rope_cache_len(self.arch), f"the context the ONNX graph of {self.arch.name} " \
+            "was built for"
 
-    def _run(self, session: Any, arch: ArchSpec, input_tokens: int, output_tokens: int,
-             batch: int) -> RunResult:
+    def is_oom(self, exc: BaseException) -> bool:
+        return _is_oom(exc)
+
+    def _run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
+        session, arch = self.session, self.arch
+        assert session is not None and arch is not None  # run() checked is_loaded()
         from edgeprof.telemetry.memory import PeakRSS
 
         dev = ("cuda", self.device_id) if self.cuda else ("cpu", 0)

@@ -95,12 +95,14 @@ class OpenAIEngine(Engine):
                 "tokenizer": self.client.tokenizer,
                 "prompt_overhead_tokens": self._overhead, "server": self.identity}
 
-    def run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
-        self.check_run_args(self._loaded, input_tokens, output_tokens, batch)
-        if self._arch is not None and input_tokens + output_tokens > self._arch.max_position:
-            raise UserInputError(f"{input_tokens} + {output_tokens} tokens exceed "
-                                 f"{self._arch.name}'s context of {self._arch.max_position}; "
-                                 "shorten --inputs/--outputs.")
+    def is_loaded(self) -> bool:
+        return self._loaded
+
+    def context_limit(self) -> tuple[int, str] | None:
+        return None if self._arch is None else (self._arch.max_position,
+                                                f"{self._arch.name}'s context")
+
+    def _run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
         prompt, prompt_method = self.prompt(input_tokens)
         mode = self.parallel
         if batch == 1:

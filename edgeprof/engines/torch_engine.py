@@ -124,23 +124,19 @@ class TorchEngine(Engine):
             torch.cuda.empty_cache()
 
     # ------------------------------------------------------------------ run
-    def run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
-        model, arch = self.model, self.arch
-        self.check_run_args(model is not None and arch is not None,
-                            input_tokens, output_tokens, batch)
-        if input_tokens + output_tokens > arch.max_position:
-            raise UserInputError(f"input + output tokens ({input_tokens + output_tokens}) exceed "
-                                 f"{arch.name}'s context of {arch.max_position}.")
-        try:
-            return self._run(model, arch, input_tokens, output_tokens, batch)
-        except Exception as exc:
-            if _is_oom(exc):
-                raise EngineOOM(f"Out of memory at input {input_tokens}, output "
-                                f"{output_tokens}, batch {batch}; lower them.") from None
-            raise
+    def is_loaded(self) -> bool:
+        return self.model is not None and self.arch is not None
 
-    def _run(self, model: nn.Module, arch: ArchSpec, input_tokens: int, output_tokens: int,
-             batch: int) -> RunResult:
+    def context_limit(self) -> tuple[int, str] | None:
+        return None if self.arch is None else (self.arch.max_position,
+                                               f"{self.arch.name}'s context")
+
+    def is_oom(self, exc: BaseException) -> bool:
+        return _is_oom(exc)
+
+    def _run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
+        model, arch = self.model, self.arch
+        assert model is not None and arch is not None  # run() checked is_loaded()
         from transformers import DynamicCache
 
         cuda = self.device.startswith("cuda")

@@ -204,9 +204,10 @@ class TrtLlmEngine(Engine):
         gc.collect()
 
     # ------------------------------------------------------------------ run
-    def run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
-        self.check_run_args(self.llm is not None and self.arch is not None,
-                            input_tokens, output_tokens, batch)
+    def is_loaded(self) -> bool:
+        return self.llm is not None and self.arch is not None
+
+    def _run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
         if (input_tokens > self.max_input_len or input_tokens + output_tokens > self.max_seq_len
                 or batch > self.max_batch_size):
             raise UnsupportedError(
