@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ import onnx
 from onnx import TensorProto, helper
 
 from edgeprof.catalog.architectures import ArchSpec
+from edgeprof.engines.random_weights import random_weights
 from edgeprof.errors import UnsupportedError
 
 BUILDER_VERSION = "1"  # bump when the graph changes: part of the cache key
@@ -37,8 +37,6 @@ OPSET = 17
 MS_DOMAIN = "com.microsoft"
 DATA_FILE = "model.onnx.data"
 MAX_ROPE_CACHE = 32768  # rows of the cos/sin tables: the longest context the graph serves
-_POOL_SIZE = 1 << 20
-_INIT_STD = 0.02
 _ALIGN = 4096
 LM_HEAD_NODE = "logits/Gemm"  # stays dense in every format, like the catalog assumes
 
@@ -76,42 +74,6 @@ def rope_tables(arch: ArchSpec, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray
     pos = np.arange(rope_cache_len(arch), dtype=np.float64)[:, None]
     angles = pos * inv_freq(arch)[None, :]
     return np.cos(angles).astype(dtype), np.sin(angles).astype(dtype)
-
-
-def random_weights(arch: ArchSpec, dtype: np.dtype, seed: int = 0
-                   ) -> Iterator[tuple[str, np.ndarray]]:
-    """(name, array) of every weight; projections as MatMul ``B`` = [in, out]."""
-    rng = np.random.default_rng(seed)
-    pool = (rng.standard_normal(_POOL_SIZE) * _INIT_STD).astype(dtype)
-    count = 0
-
-    def rand(*shape: int) -> np.ndarray:
-        nonlocal count
-        count += 1
-        start = (count * 7919) % _POOL_SIZE  # a different phase of the pool per tensor
-        return np.resize(np.roll(pool, -start), shape)
-
-    h, hd = arch.hidden, arch.head_dim
-    q_out, kv_out = arch.heads * hd, arch.kv_heads * hd
-    yield "model.embed_tokens.weight", rand(arch.vocab, h)
-    for i in range(arch.layers):
-        p = f"model.layers.{i}"
-        yield f"{p}.input_layernorm.weight", np.ones(h, dtype)
-        yield f"{p}.self_attn.q_proj.weight", rand(h, q_out)
-        yield f"{p}.self_attn.k_proj.weight", rand(h, kv_out)
-        yield f"{p}.self_attn.v_proj.weight", rand(h, kv_out)
-        if arch.qkv_bias:
-            yield f"{p}.self_attn.q_proj.bias", rand(q_out)
-            yield f"{p}.self_attn.k_proj.bias", rand(kv_out)
-            yield f"{p}.self_attn.v_proj.bias", rand(kv_out)
-        yield f"{p}.self_attn.o_proj.weight", rand(q_out, h)
-        yield f"{p}.post_attention_layernorm.weight", np.ones(h, dtype)
-        yield f"{p}.mlp.gate_proj.weight", rand(h, arch.ffn)
-        yield f"{p}.mlp.up_proj.weight", rand(h, arch.ffn)
-        yield f"{p}.mlp.down_proj.weight", rand(arch.ffn, h)
-    yield "model.norm.weight", np.ones(h, dtype)
-    if not arch.tied_embeddings:
-        yield "lm_head.weight", rand(arch.vocab, h)
 
 
 class _DataWriter:

@@ -335,7 +335,7 @@ def _hf_folder(arch: ArchSpec, root: Path, seed: int) -> Path:
         return Path(arch.local_path)
     from safetensors.numpy import save_file
 
-    from edgeprof.engines.onnx_build import random_weights
+    from edgeprof.engines.random_weights import random_weights
 
     key = hashlib.sha256(json.dumps({"a": _arch_key(arch), "seed": seed},
                                     sort_keys=True).encode()).hexdigest()[:16]
