@@ -11,9 +11,9 @@ import pytest
 from edgeprof.catalog import resolve_model
 from edgeprof.engines.conformance import tiny_arch
 from edgeprof.engines.onnx_build import LM_HEAD_NODE
-from edgeprof.engines.random_weights import random_weights
 from edgeprof.engines.onnx_engine import OnnxEngine
 from edgeprof.engines.onnx_quant import Variant, ensure_model, initializer_bytes, weight_breakdown
+from edgeprof.engines.random_weights import random_weights
 from edgeprof.errors import UnsupportedError, UserInputError
 from edgeprof.table.schema import QuantImpl
 
