@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -11,7 +10,7 @@ from edgeprof.cli._common import err, print_json
 from edgeprof.device.spec import DeviceSpec, list_device_names, load_device_spec
 from edgeprof.errors import UserInputError
 from edgeprof.fit import Profile, fit_rows
-from edgeprof.table import read_measurements
+from edgeprof.table import read_measurements, read_run_json
 
 
 def fit(
@@ -91,8 +90,7 @@ def _tables_device(rows: list, measurements: list[Path]) -> DeviceSpec:
     if names[0] in list_device_names():
         return load_device_spec(names[0])
     for path in measurements:
-        run = path / "run.json" if path.is_dir() else path.with_name("run.json")
-        recorded = json.loads(run.read_text()).get("device_spec") if run.exists() else None
+        recorded = (read_run_json(path) or {}).get("device_spec")
         if recorded and recorded.get("name") == names[0]:
             return DeviceSpec.model_validate(recorded)
     raise UserInputError(f"{names[0]!r} is not a shipped device and no run.json beside the "

@@ -7,13 +7,12 @@ sections, never an error; only when nothing usable is found does :func:`gather` 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edgeprof.errors import EdgeprofError, UserInputError
-from edgeprof.table import MEASUREMENTS_FILE, RUN_FILE, Measurement, read_measurements
+from edgeprof.errors import DataFormatError, EdgeprofError, UserInputError
+from edgeprof.table import MEASUREMENTS_FILE, Measurement, read_measurements, read_run_json
 from edgeprof.telemetry.trace import TraceLine, read_power_trace
 
 PROFILE_NAMES = ("profile.yaml", "profile.yml", "profile.json")
@@ -89,12 +88,10 @@ def _load_sweep(inp: ReportInputs, sweep: Path | None, where: str) -> None:
     except EdgeprofError:  # a damaged input is refused, not reported around
         raise
     folder = sweep if sweep.is_dir() else sweep.parent
-    run_file = folder / RUN_FILE
-    if run_file.exists():
-        try:
-            inp.run = json.loads(run_file.read_text())
-        except (ValueError, RecursionError, UnicodeDecodeError):  # incl. JSONDecodeError
-            inp.missing["run"] = f"{run_file} is not valid JSON; run conditions not shown"
+    try:
+        inp.run = read_run_json(folder)
+    except DataFormatError as exc:
+        inp.missing["run"] = f"{exc} Run conditions not shown."
     inp.trace = read_power_trace(folder)
     if not inp.rows:
         inp.missing["sweep"] = f"the sweep {sweep} holds no rows yet"

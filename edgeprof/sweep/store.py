@@ -32,7 +32,7 @@ from edgeprof.table import (
     append_row,
     point_key,
 )
-from edgeprof.table.io import repair_torn_tail
+from edgeprof.table.io import read_run_json, repair_torn_tail
 
 MARKER_FILE = ".in-progress.json"
 
@@ -137,13 +137,8 @@ class SweepStore:
 
     # ------------------------------------------------------------------ run.json
     def read_conditions(self) -> dict[str, Any] | None:
-        if not self.run_file.exists():
-            return None
-        try:
-            return json.loads(self.run_file.read_text())
-        except json.JSONDecodeError:
-            raise DataFormatError(f"{self.run_file} is not valid JSON; use a new --out folder "
-                                  "or remove it.") from None
+        """``run.json`` as a dict (``edgeprof.table.read_run_json``), or ``None``."""
+        return read_run_json(self.folder)
 
     def check_compatible(self, conditions: RunConditions,
                          incompatibility: str | None) -> None:

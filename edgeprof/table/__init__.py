@@ -6,6 +6,7 @@ from edgeprof.table.io import (
     append_row,
     read_measurements,
     read_run_conditions,
+    read_run_json,
     write_measurements,
     write_run_conditions,
 )
@@ -22,5 +23,5 @@ from edgeprof.table.schema import (
 __all__ = [
     "CONTRACT_COLUMNS", "MEASUREMENTS_FILE", "RUN_FILE", "SCHEMA_VERSION", "Measurement",
     "QuantImpl", "RunConditions", "Status", "append_row", "point_key", "read_measurements",
-    "read_run_conditions", "write_measurements", "write_run_conditions",
+    "read_run_conditions", "read_run_json", "write_measurements", "write_run_conditions",
 ]

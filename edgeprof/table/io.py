@@ -234,8 +234,12 @@ def write_run_conditions(folder: Path, conditions: RunConditions) -> None:
     atomic_write(Path(folder) / RUN_FILE, json.dumps(conditions.model_dump(mode="json"), indent=2))
 
 
-def read_run_conditions(folder: Path) -> RunConditions | None:
-    path = Path(folder) / RUN_FILE
+def read_run_json(folder: Path | str) -> dict[str, Any] | None:
+    """The one reader of ``run.json``: the JSON object in ``folder/run.json`` (or beside a
+    table file), ``None`` when there is none; a damaged file is one ``DataFormatError``."""
+    folder = Path(folder)
+    path = folder / RUN_FILE if folder.is_dir() or not folder.suffix else folder.with_name(
+        RUN_FILE)
     if not path.exists():
         return None
     try:
@@ -245,6 +249,15 @@ def read_run_conditions(folder: Path) -> RunConditions | None:
         raise DataFormatError(f"{path} is not valid JSON; remove it to start afresh.") from None
     if not isinstance(raw, dict):
         raise DataFormatError(f"{path} must hold a JSON object; remove it to start afresh.")
+    return raw
+
+
+def read_run_conditions(folder: Path) -> RunConditions | None:
+    """``run.json`` as :class:`RunConditions`, its schema version checked."""
+    raw = read_run_json(folder)
+    if raw is None:
+        return None
+    path = Path(folder) / RUN_FILE
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
         raise DataFormatError(f"{path} has schema version {version}; this edgeprof reads "
