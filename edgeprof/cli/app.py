@@ -69,9 +69,20 @@ COMMAND_MODULES: list[str] = [
 ]
 
 
+_registered = False
+
+
 def _register_all() -> None:
+    """Register every command module on the app, once per process: ``main`` runs many
+    times in one process (tests, embedding), and typer rebuilds every registered command
+    on each call, so registering again would grow the app — and each call's cost — without
+    bound."""
+    global _registered
+    if _registered:
+        return
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
+    _registered = True
 
 
 def _print_version(value: bool) -> None:
