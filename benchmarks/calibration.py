@@ -1,8 +1,11 @@
 """Engine-term calibration on published Jetson figures, and its held-out error (JSON).
 
-Data: ``/work/shared/reference/jetson-published-benchmarks/benchmarks.csv`` (imported by
+Data: ``/work/shared/reference/jetson-published-benchmarks/benchmarks.csv`` and
+``benchmarks/data/tensorrt-edge-llm-bench.csv`` (TensorRT Edge-LLM ``llm_bench``, both read by
 ``edgeprof.importers.jetson_benchmarks``) and the EdgeReasoning AGX Orin vLLM measurements
 (thinned to every ``--er-stride``-th row; each source weighs the same in the fit anyway).
+Figures at batch/concurrency > 1 are left out of the fit: they are the held-out set of
+``benchmarks/batched_decode.py``, which tests the batched-decode terms on them.
 Prints leave-one-source-out, leave-one-board-out and leave-one-engine-out error (median
 |pred/meas − 1| for decode time per token, TTFT and serving end-to-end time) and the coverage
 of 90 % intervals whose width comes from the other groups' held-out errors.
@@ -29,6 +32,7 @@ from edgeprof.importers.jetson_benchmarks import read_figures
 
 REF = Path("/work/shared/reference")
 JB = REF / "jetson-published-benchmarks" / "benchmarks.csv"
+EDGE_LLM = Path(__file__).resolve().parent / "data" / "tensorrt-edge-llm-bench.csv"
 ER = REF / "edgereasoning-jetson-agx-orin"
 ER_SOURCE = "EdgeReasoning arXiv 2511.01866 (AGX Orin 64GB, vLLM bf16)"
 BEGIN = "  # engines: BEGIN (written by benchmarks/calibration.py --write; do not edit)"
@@ -36,7 +40,8 @@ END = "  # engines: END"
 
 
 def load_obs(er_stride: int = 12) -> list[Obs]:
-    rows, _ = read_figures(JB)
+    """Batch-1 figures only (batch > 1 is held out for benchmarks/batched_decode.py)."""
+    rows = [r for path in (JB, EDGE_LLM) for r in read_figures(path)[0] if r.batch == 1]
     data = [r.model_dump() for r in rows]
     if ER.is_dir():
         er = [r.model_dump() for r in prefill_rows(ER) + decode_rows(ER)]
@@ -71,7 +76,8 @@ def engines_block(rep: dict[str, Any]) -> dict[str, Any]:
         block[eng]["interval"] = {"lo": round(iv[0], 4), "hi": round(iv[1], 4),
                                   "from": "leave-one-source-out decode, 90 % quantile"}
         block[eng]["source"] = ("benchmarks/calibration.py on jetson-published-benchmarks"
-                                " (+ EdgeReasoning for vllm); fit_error = in-sample median"
+                                " (+ EdgeReasoning for vllm, TensorRT Edge-LLM llm_bench for"
+                                " trtllm), batch-1 figures only; fit_error = in-sample median"
                                 " |pred/meas - 1|")
     return block
 

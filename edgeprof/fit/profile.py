@@ -224,7 +224,13 @@ class Profile:
         transferred = (self.calibration or {}).get("transferred_from")
         spec_iv = CALIBRATED_INTERVAL if self.calibration and not transferred else SPEC_INTERVAL
         eterms = ((self.calibration or {}).get("engines") or {}).get(eng or "")
-        use_engine_terms = bool(eterms) and (eng != self.calibration_engine() or not cal)
+        # The calibration engine keeps the measured-fit efficiencies, except for a quant those
+        # fits never covered that has engine terms of its own (W4A16 kernels are not bf16's).
+        covered = _calibrated_quants(self.calibration)
+        own_q = q in ((eterms or {}).get("quants") or {}) and covered is not None \
+            and q not in covered
+        use_engine_terms = bool(eterms) and (eng != self.calibration_engine() or not cal
+                                             or own_q)
         unseen = bool(eng) and not eterms and eng != self.calibration_engine()
         if unseen:  # no figures of this engine: the roofline's default terms, wide
             cal, spec_iv = {}, SPEC_INTERVAL
@@ -408,6 +414,15 @@ def _known_engines() -> set[str]:
     from edgeprof.fit.engine_terms import ALIASES, ENGINES
 
     return set(ENGINES) | set(ALIASES)
+
+
+def _calibrated_quants(cal: dict[str, Any] | None) -> set[str] | None:
+    """Quants of the measured fits a calibration came from (``fitted_on`` entries
+    ``model/quant/engine/mode``); None without that list (taken to cover every quant)."""
+    fitted = (cal or {}).get("fitted_on")
+    if not isinstance(fitted, list) or not fitted:
+        return None
+    return {str(e).split("/")[1] for e in fitted if "/" in str(e)}
 
 
 def _same_engine(fit_engine: Any, engine: str) -> bool:

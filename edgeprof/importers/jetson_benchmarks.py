@@ -55,7 +55,7 @@ BOARDS: tuple[tuple[str, str], ...] = (
     (r"orin nano", "jetson-orin-nano-8gb"),
 )
 # Published model names outside the catalog that share a catalog architecture.
-MODEL_ALIASES = {"qwen2.5-coder-1.5b": "qwen2.5-1.5b"}
+MODEL_ALIASES = {"qwen2.5-coder-1.5b": "qwen2.5-1.5b", "qwen3-4b-instruct-2507": "qwen3-4b"}
 
 
 def board_profile(board: str) -> str:
