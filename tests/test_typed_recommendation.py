@@ -14,8 +14,8 @@ from edgeprof.estimates import Estimate, Provenance
 from edgeprof.search.present import winner_rows
 from edgeprof.search.result import (
     SCHEMA_VERSION,
-    RecProblem,
     Recommendation,
+    RecProblem,
     load_recommendation,
 )
 
