@@ -134,7 +134,8 @@ class Profile:
         if not path.exists():
             raise UserInputError(f"{path} does not exist; pass a profile file from "
                                  "`edgeprof fit` or a shipped device name.")
-        from edgeprof.files import check_profile_fits, load_mapping
+        from edgeprof.files import load_mapping
+        from edgeprof.fit.schema import check_fits
 
         data = load_mapping(path, "profile", "pass a file written by `edgeprof fit`")
         if "device" not in data:
@@ -154,7 +155,7 @@ class Profile:
             raise DataFormatError(f"The profile {path}: bad `device:` section "
                                   f"({'; '.join(first[1:3]).strip()[:160]}); regenerate it "
                                   "with `edgeprof fit`.") from None
-        fits = check_profile_fits(data.get("fits"), path)
+        fits = check_fits(data.get("fits"), path)
         for key in ("calibration", "provenance"):
             if data.get(key) is not None and not isinstance(data.get(key), dict):
                 raise DataFormatError(f"The profile {path}: `{key}:` must be a mapping; "
