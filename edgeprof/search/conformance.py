@@ -19,8 +19,8 @@ and lengths within their ranges.
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
