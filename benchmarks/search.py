@@ -54,7 +54,7 @@ def run(target: int, trials: int, seed: int, sampler: str) -> dict:
     enum_s = time.perf_counter() - t1
     best = grid.acc_at(opt.k, opt.b, opt.n) if opt else None
     won = rec.winner.accuracy.value if rec.winner else None
-    return {"space": rec.problem["space_size"], "wall_s": round(wall, 3),
+    return {"space": rec.problem.space_size, "wall_s": round(wall, 3),
             "enumeration_s": round(enum_s, 3), "enumerated_in_search": rec.cross_check.enumerated,
             "regret": None if best is None or won is None else round(best - won, 6),
             "sampler_only_regret": rec.cross_check.sampler_regret,

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Provenance(StrEnum):
+    """Where a number comes from; the one list every output (CLI, JSON, report) labels by."""
+
     MEASURED = "measured"  # read off hardware by edgeprof
     IMPORTED = "imported"  # measured by another tool, imported
     FITTED = "predicted:measured-fit"  # predicted by a model fitted to measurements
@@ -32,12 +34,12 @@ class Estimate(BaseModel):
     value: float
     lo: float
     hi: float
-    provenance: str
+    provenance: Provenance
     level: float = 0.9
     note: str | None = None
 
     @classmethod
-    def exact(cls, value: float, provenance: str, note: str | None = None) -> Estimate:
+    def exact(cls, value: float, provenance: Provenance, note: str | None = None) -> Estimate:
         return cls(value=value, lo=value, hi=value, provenance=provenance, note=note)
 
     def scaled(self, factor: float) -> Estimate:

@@ -156,44 +156,6 @@ def atomic_write(path: str | Path, data: str | bytes) -> Path:
     return p
 
 
-def check_profile_fits(fits: Any, path: str | Path) -> list[dict[str, Any]]:
-    """The ``fits:`` list of a profile: entries with a model and quant name and, for each
-    phase present, a ``coef`` mapping of finite numbers (a NaN coefficient is refused)."""
-    hint = "regenerate it with `edgeprof fit`"
-    if fits is None:
-        return []
-    if not isinstance(fits, list):
-        raise DataFormatError(f"The profile {path}: `fits:` must be a list of fit entries; "
-                              f"{hint}.")
-    for n, entry in enumerate(fits):
-        where = f"fits[{n}]"
-        if not isinstance(entry, dict):
-            raise DataFormatError(f"The profile {path}: {where} must be a mapping; {hint}.")
-        for key in ("model", "quant"):
-            if not isinstance(entry.get(key), str) or not entry.get(key):
-                raise DataFormatError(f"The profile {path}: {where}.{key} is missing or not a "
-                                      f"name; {hint}.")
-        phases = [(p, entry.get(p)) for p in ("prefill", "decode", "memory")]
-        power = entry.get("power")
-        if power is not None and not isinstance(power, dict):
-            raise DataFormatError(f"The profile {path}: {where}.power must be a mapping; "
-                                  f"{hint}.")
-        phases += [(f"power.{k}", v) for k, v in (power or {}).items()]
-        for name, rec in phases:
-            if rec is None:
-                continue
-            coef = rec.get("coef") if isinstance(rec, dict) else None
-            if not isinstance(coef, dict):
-                raise DataFormatError(f"The profile {path}: {where}.{name} has no `coef:` "
-                                      f"mapping; {hint}.")
-            for k, v in coef.items():
-                if isinstance(v, bool) or not isinstance(v, int | float) or \
-                        not math.isfinite(v):
-                    raise DataFormatError(f"The profile {path}: {where}.{name}.coef.{k} is "
-                                          f"{v!r:.40}, not a finite number; {hint}.")
-    return fits
-
-
 def atomic_savefig(fig: Any, path: str | Path, **kwargs: Any) -> Path:
     """``fig.savefig`` through :func:`atomic_write` (the format from the suffix, PNG by
     default)."""

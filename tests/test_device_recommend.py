@@ -124,7 +124,7 @@ def test_synthetic_winner_is_flagged_in_table_manifest_and_report(run_cli) -> No
     assert code == 0
     rec = Recommendation.model_validate_json(stdout)
     assert rec.winner is not None and rec.winner.synthetic
-    assert "SYNTHETIC" in _winner(rec.winner, "p95")
+    assert "SYNTHETIC" in _winner(rec.winner, rec.problem)
     manifest = build_manifest(rec, allow_scaled=True)
     assert any(n.startswith("SYNTHETIC winner") for n in manifest.engines.notes)
     code, table, _ = run_cli(*args)

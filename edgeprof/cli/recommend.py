@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from edgeprof.cli._common import err, out, print_json
 from edgeprof.errors import InfeasibleError, UserInputError
-from edgeprof.estimates import Estimate
 from edgeprof.units import (
     check_count,
     format_bytes,
@@ -20,6 +19,9 @@ from edgeprof.units import (
     parse_size,
     parse_str_list,
 )
+
+if TYPE_CHECKING:
+    from edgeprof.search.result import Recommendation
 
 #: Accuracy used when ``--accuracy`` is left out: the shipped published figures modeled over
 #: budget, N and quant (edgeprof.accuracy.published; provenance ``imported``, or ``prior`` for
@@ -38,56 +40,33 @@ def load_profile(name_or_path: str) -> Any:
     return Profile.load(name_or_path)
 
 
-def _fmt(e: Estimate | None, unit: str = "", scale: float = 1.0, digits: int = 2) -> str:
-    if e is None:
-        return "n/a"
-    v, lo, hi = e.value * scale, e.lo * scale, e.hi * scale
-    return f"{v:.{digits}f}{unit} [{lo:.{digits}f}, {hi:.{digits}f}] ({e.provenance})"
+def _print_human(rec: Recommendation) -> None:
+    from edgeprof.search.present import winner_rows
 
-
-def _print_human(rec: Any) -> None:
     pr = rec.problem
-    pct = f"p{pr['percentile']:g}"
+    pct = pr.pct_label
     w = rec.winner
     if w is not None:
-        t = Table(title=f"Recommendation for {pr['device']} — SLO {pr['slo_s']:g} s at {pct}, "
-                        f"input {pr['input_tokens']} tokens")
+        t = Table(title=f"Recommendation for {pr.device} — SLO {pr.slo_s:g} s at {pct}, "
+                        f"input {pr.input_tokens} tokens")
         t.add_column("quantity")
         t.add_column("value [90% interval] (provenance)")
-        mode = f", power mode {w.power_mode}" if w.power_mode else ""
-        t.add_row("configuration", f"{w.model} {w.quant}, budget {w.budget} tokens, "
-                                   f"{w.samples} samples (majority vote){mode}")
-        if getattr(w, "synthetic", False):
-            t.add_row("SYNTHETIC", "a -scaled- toy or synthetic accuracy data: not a real "
-                                   "model's answer quality")
-        t.add_row("accuracy", _fmt(w.accuracy, digits=3))
-        t.add_row(f"latency {pct}", _fmt(w.latency_pct, " s"))
-        checked = getattr(w, "checked", None) or {}
-        conf = float(checked.get("confidence", 0.0))
-        if checked and conf > 0.5:
-            t.add_row(f"checked at {conf:.0%} bound",
-                      f"latency {pct} {checked['latency_s']:.2f} s ≤ SLO {pr['slo_s']:g} s; "
-                      f"peak memory {checked['memory_bytes'] / 2**30:.2f} GiB ≤ limit "
-                      f"{pr['memory_limit_bytes'] / 2**30:.2f} GiB (--confidence {conf:g})")
-        elif checked:
-            t.add_row("checked at", "the point predictions (--confidence 0)")
-        t.add_row("latency mean", _fmt(w.latency_mean, " s"))
-        t.add_row("time to first token", _fmt(w.ttft, " s", digits=3))
-        t.add_row("energy / request", _fmt(w.energy_j, " J", digits=1))
-        t.add_row("peak memory", _fmt(w.memory_bytes, " GiB", 1 / 2**30))
+        for row in winner_rows(w, pr):
+            t.add_row(row.label, row.text if row.is_text else
+                      f"{row.numbers()} ({row.estimate.provenance})" if row.estimate else "n/a")
         out.print(t)
-    sources = rec.provenance.get("sources", {})
+    sources = rec.provenance.sources
 
     def source(c: Any) -> str:  # where the row's accuracy and latency come from
         s = sources.get(f"{c.model}/{c.quant}")
-        return f"{s['accuracy']} / {s['latency']}" if s else "predicted"
+        return f"{s.accuracy} / {s.latency}" if s else "predicted"
 
     ru = Table(title="Runner-ups (why they lost)")
     for col in ("model", "quant", "budget", "N", "mode", "accuracy", f"{pct} s",
                 f"{pct} bound s", "verdict", "provenance (accuracy / latency)"):
         ru.add_column(col)
     for c in rec.runner_ups:
-        bound = getattr(c, "latency_bound_s", None)
+        bound = c.latency_bound_s
         ru.add_row(c.model, c.quant, str(c.budget), str(c.samples), str(c.power_mode or "-"),
                    f"{c.accuracy:.3f}", f"{c.latency_s:.2f}",
                    "-" if bound is None else f"{bound:.2f}", c.verdict, source(c))
@@ -256,14 +235,9 @@ def recommend(
         quants=parse_str_list(quants, "quants") if quants else None,
         budgets=parse_int_axis(budgets, "budgets") if budgets else None,
         max_samples=max_samples, power_modes=modes, trials=trials, seed=seed,
-        sampler=sampler, storage=storage, study_name=study_name)
-    rec.notes.extend(notes)
-    if engine_note:  # in the result only: stderr stays one line on bad input
-        rec.notes.append(engine_note)
-    rec.notes.extend(late_notes)
-    rec.provenance["accuracy_kind"] = getattr(data, "kind", None)
-    rec.provenance["accuracy_benchmark"] = benchmark
-    rec.provenance["concurrency"] = concurrency
+        sampler=sampler, storage=storage, study_name=study_name, accuracy_benchmark=benchmark,
+        # engine and memory-limit notes go in the result only: stderr stays one line
+        notes=[*notes, *([engine_note] if engine_note else []), *late_notes])
     if out_path:
         atomic_write(out_path, rec.model_dump_json(indent=2) + "\n")
         err.print(f"Wrote {out_path} (feed it to `edgeprof export`).")
@@ -279,18 +253,18 @@ def recommend(
                   "accuracy 0 — in practice nothing useful fits; relax --budget.")
     if not rec.feasible:
         f = rec.fastest
-        top = max(rec.problem["axes"]["budgets"])
-        hint = (f", or give --accuracy data with budgets below {top} tokens"
-                if f and f.budget == min(rec.problem["axes"]["budgets"]) and
-                f.latency_pct.value > slo and len(rec.problem["axes"]["budgets"]) == 1
+        budget_axis = rec.problem.axes["budgets"]
+        hint = (f", or give --accuracy data with budgets below {max(budget_axis)} tokens"
+                if f and f.budget == min(budget_axis) and
+                f.latency_pct.value > slo and len(budget_axis) == 1
                 else "")
         fastest = (f"the fastest is {f.model} {f.quant} budget {f.budget} N={f.samples}"
                    f"{' ' + f.power_mode if f.power_mode else ''} at "
-                   f"{f.latency_pct.value:.2f} s ({rec.problem['percentile']:g}th pct), "
+                   f"{f.latency_pct.value:.2f} s ({rec.problem.percentile:g}th pct), "
                    f"accuracy {f.accuracy.value:.3f} [{f.accuracy.lo:.3f}, "
                    f"{f.accuracy.hi:.3f}] ({f.accuracy.provenance})"
                    if f else "no configuration fits in memory")
-        smallest = getattr(rec, "min_slo_s", None)
+        smallest = rec.min_slo_s
         fastest += (f"; the smallest SLO that admits a real model (accuracy ≥ 1 %) is "
                     f"{smallest:.2f} s" if smallest is not None else
                     "; no real model reaches accuracy ≥ 1 % within the memory/energy limits")

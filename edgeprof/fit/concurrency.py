@@ -140,6 +140,7 @@ class ConcurrentProfile:
             raise UserInputError(f"--concurrency must be ≥ 1, got {k}.")
         self._p = profile
         self.k = k
+        self.concurrency = k  # requests in flight, as the recommendation records it
         self._recs = {(f["model"], f["quant"], f.get("power_mode")): f["concurrency"]
                       for f in profile.fits if f.get("concurrency")}
         if not self._recs:

@@ -70,7 +70,7 @@ class _Plan:
     decode: dict[str, float]
     pre_iv: tuple[float, float]
     dec_iv: tuple[float, float]
-    provenance: str
+    provenance: Provenance
     entry: dict[str, Any] | None
     widen: float = 1.0
     note: str | None = None
@@ -134,7 +134,8 @@ class Profile:
         if not path.exists():
             raise UserInputError(f"{path} does not exist; pass a profile file from "
                                  "`edgeprof fit` or a shipped device name.")
-        from edgeprof.files import check_profile_fits, load_mapping
+        from edgeprof.files import load_mapping
+        from edgeprof.fit.schema import check_fits
 
         data = load_mapping(path, "profile", "pass a file written by `edgeprof fit`")
         if "device" not in data:
@@ -154,7 +155,7 @@ class Profile:
             raise DataFormatError(f"The profile {path}: bad `device:` section "
                                   f"({'; '.join(first[1:3]).strip()[:160]}); regenerate it "
                                   "with `edgeprof fit`.") from None
-        fits = check_profile_fits(data.get("fits"), path)
+        fits = check_fits(data.get("fits"), path)
         for key in ("calibration", "provenance"):
             if data.get(key) is not None and not isinstance(data.get(key), dict):
                 raise DataFormatError(f"The profile {path}: `{key}:` must be a mapping; "
@@ -257,9 +258,9 @@ class Profile:
                     if transferred else " with calibrated efficiencies"
                     if self.calibration else "")
                 plan = _Plan(arch, q, spec["prefill"], spec["decode"], spec_iv, spec_iv,
-                             str(Provenance.SPEC), None, note=note)
+                             Provenance.SPEC, None, note=note)
         if q not in self.device.native_quants:  # only reachable with measurements of it
-            plan.provenance = str(Provenance.EMULATED)
+            plan.provenance = Provenance.EMULATED
             plan.note = "; ".join(n for n in (plan.note, f"{q} has no native kernels on "
                                   f"{self.device.name}: fitted on emulated runs") if n)
         if eng:
@@ -274,7 +275,7 @@ class Profile:
         return _Plan(arch, q, pre["coef"] if pre else spec["prefill"],
                      dec["coef"] if dec else spec["decode"],
                      _iv(pre) if pre else spec_iv, _iv(dec) if dec else spec_iv,
-                     str(Provenance.FITTED) if (pre and dec) else str(Provenance.SPEC), entry,
+                     Provenance.FITTED if (pre and dec) else Provenance.SPEC, entry,
                      note=note)
 
     def _transfer(self, arch: ArchSpec, q: str, donor: dict[str, Any], cal: dict[str, float],
@@ -290,7 +291,7 @@ class Profile:
         p["s_per_tflop"] *= ratio_peak
         p["chunk_s"] = d["step_s"]
         return _Plan(arch, q, p, d, _iv(donor["prefill"]), _iv(donor["decode"]),
-                     str(Provenance.SPEC), donor, widen=TRANSFER_WIDEN,
+                     Provenance.SPEC, donor, widen=TRANSFER_WIDEN,
                      note=f"transferred from the measured {dq} fit by the roofline ratio")
 
     # ---------------------------------------------------------------- prediction
@@ -325,7 +326,7 @@ class Profile:
         if plan.entry is not None and plan.entry.get("decode"):
             beyond = b > plan.entry["decode"]["fitted_on"]["batch"][1]
             f_dec = np.where(beyond, f_dec * TRANSFER_WIDEN, f_dec)
-            prov = np.where(beyond, str(Provenance.SPEC), prov)
+            prov = np.where(beyond, Provenance.SPEC, prov)
         extra = 0.1 if plan.widen > 1 else 0.0
         pl, ph = widen(plan.pre_iv[0] - extra, plan.pre_iv[1] + extra, f_pre)
         dl, dh = widen(plan.dec_iv[0] - extra, plan.dec_iv[1] + extra, f_dec)
@@ -383,7 +384,7 @@ class Profile:
                 engine: str | None = None) -> Prediction:
         g = self.predict_grid(model, quant, input_tokens, np.array([output_tokens]),
                               np.array([batch]), power_mode, engine)
-        prov = str(g["provenance"][0])
+        prov = Provenance(g["provenance"][0])
         note = self._plan(model, quant, power_mode, engine).note
         if g["extrapolated"][0]:
             note = "; ".join(n for n in (note, "extrapolated beyond the fitted range") if n)
@@ -397,7 +398,7 @@ class Profile:
         entry = self._plan(model, quant, power_mode, engine).entry
         mem = est("peak_mem_bytes", "mem_lo", "mem_hi")
         if not (entry and entry.get("memory") and entry["quant"] == get_quant(quant).name):
-            mem = mem.model_copy(update={"provenance": str(Provenance.SPEC),
+            mem = mem.model_copy(update={"provenance": Provenance.SPEC,
                                          "note": "weights + KV cache + default workspace"})
         has_energy = bool(np.isfinite(energy.value))
         power = None

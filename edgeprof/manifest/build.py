@@ -78,13 +78,13 @@ def build_manifest(rec: Recommendation, *, temperature: float | None = None,
     model, arch = _subject_model(w.model, allow_scaled=allow_scaled)
     fmt = get_quant(w.quant)
     eq = ENGINE_QUANTS[fmt.name]
-    gen = Generation(input_tokens=int(rec.problem["input_tokens"]), max_new_tokens=w.budget,
+    gen = Generation(input_tokens=int(rec.problem.input_tokens), max_new_tokens=w.budget,
                      n=w.samples,
                      **({"temperature": temperature} if temperature is not None else {}),
                      **({"top_p": top_p} if top_p is not None else {}))
     seq = gen.input_tokens + gen.max_new_tokens
-    limit = rec.problem.get("memory_limit_bytes")
-    device_mem = _device_memory(str(rec.problem.get("device", ""))) or limit
+    limit = rec.problem.memory_limit_bytes
+    device_mem = _device_memory(rec.problem.device) or limit
     subject = art.Subject(name=model.name, source=model.source, arch=arch, fmt=fmt.name, eq=eq)
     versions = pinned_versions()
 
@@ -139,16 +139,16 @@ def build_manifest(rec: Recommendation, *, temperature: float | None = None,
                                                temperature=gen.temperature, top_p=gen.top_p),
                         notes=notes),
         predictions=Predictions(model=arch.name if arch is not None else w.model,
-                                device=pr["device"], power_mode=w.power_mode,
-                                slo_s=pr["slo_s"], percentile=pr["percentile"],
+                                device=pr.device, power_mode=w.power_mode,
+                                slo_s=pr.slo_s, percentile=pr.percentile,
                                 accuracy=w.accuracy, latency_pct_s=w.latency_pct,
                                 latency_mean_s=w.latency_mean, ttft_s=w.ttft,
                                 energy_j=w.energy_j, memory_bytes=w.memory_bytes),
         provenance=ManifestProvenance(
-            profile_hash=rec.provenance["profile_hash"],
-            accuracy_source=rec.provenance["accuracy_source"], edgeprof_version=__version__,
+            profile_hash=rec.provenance.profile_hash,
+            accuracy_source=rec.provenance.accuracy_source, edgeprof_version=__version__,
             timestamp=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            recommendation_timestamp=rec.provenance.get("timestamp")))
+            recommendation_timestamp=rec.provenance.timestamp))
 
 
 def side_files(manifest: Manifest) -> dict[str, str]:

@@ -19,7 +19,7 @@ def _device(inp: ReportInputs) -> str:
     if inp.profile is not None:
         return str(inp.profile.device.name)
     if inp.rec is not None:
-        return str(inp.rec.problem.get("device", "unknown"))
+        return inp.rec.problem.device
     devices = sorted({r.device for r in inp.rows})
     return ", ".join(devices) or "unknown"
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-PROVENANCES = ("measured", "imported", "predicted:measured-fit", "predicted:spec-derived",
-               "prior", "synthetic", "emulated", "spec")
+from edgeprof.estimates import Provenance
+
+# The legend: every Provenance, plus "spec" for device figures read off a spec sheet.
+PROVENANCES = (*(str(p) for p in Provenance), "spec")
 
 
 @dataclass

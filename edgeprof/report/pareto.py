@@ -7,50 +7,27 @@ from typing import Any
 
 from edgeprof.report.figures import to_data_uri
 from edgeprof.report.html import Section, badge, definition_list, esc, image, note, table
+from edgeprof.search.present import Row, winner_rows
+from edgeprof.search.result import ConfigOut, RecProblem
 from edgeprof.units import format_bytes
 
 
-def _est(e: Any, unit: str = "", scale: float = 1.0, digits: int = 2) -> str:
-    """``value [lo, hi] unit`` and a provenance badge (HTML)."""
+def _value(row: Row) -> str:
+    """A winner row as HTML: text escaped, or ``value [lo, hi] unit`` and a provenance
+    badge."""
+    if row.is_text:
+        return esc(row.text)
+    e = row.estimate
     if e is None:
         return esc("n/a (no model)")
-    v, lo, hi = (x * scale for x in (e.value, e.lo, e.hi))
+    v, _, rest = row.numbers().partition(" [")
     extra = (' <span class="iv">(extrapolated beyond the fitted range)</span>'
-             if "extrapolated" in (getattr(e, "note", None) or "") else "")
-    return (f"{v:.{digits}f}{esc(unit)} <span class=\"iv\">[{lo:.{digits}f}, "
-            f"{hi:.{digits}f}]</span> {badge(str(e.provenance))}{extra}")
+             if "extrapolated" in (e.note or "") else "")
+    return f'{esc(v)} <span class="iv">[{esc(rest)}</span> {badge(str(e.provenance))}{extra}'
 
 
-def _config(c: Any) -> str:
-    mode = f", power mode {c.power_mode}" if c.power_mode else ""
-    return (f"{c.model} {c.quant}, budget {c.budget} tokens, {c.samples} sample"
-            f"{'s' if c.samples != 1 else ''} (majority vote){mode}")
-
-
-def _winner(c: Any, pct: str) -> str:
-    items = [("configuration", esc(_config(c))),
-             ("accuracy", _est(c.accuracy, digits=3)),
-             (f"latency {pct} (the SLO's)", _est(c.latency_pct, " s")),
-             ("latency mean", _est(c.latency_mean, " s")),
-             ("time to first token", _est(c.ttft, " s", digits=3)),
-             ("energy / request", _est(c.energy_j, " J", digits=1)),
-             ("peak memory", _est(c.memory_bytes, " GiB", 1 / 2**30)),
-             ("output tokens", esc(f"{c.output_tokens_pct:.0f} at {pct}, "
-                                   f"{c.output_tokens_mean:.0f} mean (longest of N)"))]
-    if getattr(c, "synthetic", False):
-        items.insert(1, ("SYNTHETIC", esc("a -scaled- toy or synthetic accuracy data: not a "
-                                          "real model's answer quality")))
-    return definition_list(items)
-
-
-def _problem(pr: dict[str, Any]) -> str:
-    bits = [f"SLO {pr['slo_s']:g} s at p{pr['percentile']:g}",
-            f"input {pr['input_tokens']} tokens",
-            f"memory ≤ {format_bytes(pr['memory_limit_bytes'])}"]
-    if pr.get("energy_budget_j"):
-        bits.append(f"energy ≤ {pr['energy_budget_j']:g} J")
-    bits.append(f"{pr.get('space_size', '?')} configurations on {pr.get('device', '?')}")
-    return "; ".join(bits)
+def _winner(c: ConfigOut, problem: RecProblem) -> str:
+    return definition_list([(row.label, _value(row)) for row in winner_rows(c, problem)])
 
 
 def pareto_section(inp: Any) -> Section:
@@ -62,14 +39,14 @@ def pareto_section(inp: Any) -> Section:
     from edgeprof.report.pareto_figure import pareto_figure
 
     pr = rec.problem
-    pct = f"p{pr['percentile']:g}"
-    body = f"<p><strong>Problem:</strong> {esc(_problem(pr))}.</p>"
+    pct = pr.pct_label
+    body = f"<p><strong>Problem:</strong> {esc(pr.describe())}.</p>"
     if rec.winner is not None:
-        body += "<h3>Winner</h3>" + _winner(rec.winner, pct)
+        body += "<h3>Winner</h3>" + _winner(rec.winner, pr)
     else:
         body += note("No configuration meets the constraints.", "warn")
         if rec.fastest is not None:
-            body += "<h3>Fastest (infeasible)</h3>" + _winner(rec.fastest, pct)
+            body += "<h3>Fastest (infeasible)</h3>" + _winner(rec.fastest, pr)
     body += image(to_data_uri(pareto_figure(rec, stacked=True)), "Pareto front",
                   "Every point is predicted: latency and energy from the profile "
                   "(predicted:measured-fit where a fit exists, else predicted:spec-derived), "
@@ -95,12 +72,11 @@ def pareto_section(inp: Any) -> Section:
              ("search", esc(f"{rec.search.sampler} sampler, {rec.search.distinct_groups}/"
                             f"{rec.search.groups_total} groups, {rec.search.trials_asked} "
                             f"trials, {rec.search.wall_s:.1f} s"))]
-    facts += [(k, esc(v)) for k, v in rec.provenance.items()]
+    facts += [(k, esc(v)) for k, v in rec.provenance.model_dump(exclude={"sources"}).items()]
     body += "<h3>What it rests on</h3>" + definition_list(facts)
-    if inp.profile is not None and rec.provenance.get("profile_hash") not in (
-            None, inp.profile.hash()):
+    if inp.profile is not None and rec.provenance.profile_hash != inp.profile.hash():
         body += note(f"The recommendation was made from another profile (hash "
-                     f"{str(rec.provenance['profile_hash'])[:12]}) than {inp.profile_path} "
+                     f"{rec.provenance.profile_hash[:12]}) than {inp.profile_path} "
                      f"({inp.profile.hash()[:12]}); rerun edgeprof recommend.", "warn")
     if rec.notes:
         items = "".join(f"<li>{esc(n)}</li>" for n in rec.notes)

@@ -64,11 +64,11 @@ def pareto_figure(rec: Recommendation, stacked: bool = False) -> Figure:
     n = 2 if with_energy else 1
     shape, size = ((n, 1), (11, 5.8 * n)) if stacked else ((1, n), (7.5 * n, 6.8))
     fig, axes = plt.subplots(*shape, figsize=size, squeeze=False)
-    panels = [("latency_s", f"predicted e2e latency at p{pr['percentile']:g} (s, log)",
-               rec.pareto_latency, pr["slo_s"], "SLO")]
+    panels = [("latency_s", f"predicted e2e latency at {pr.pct_label} (s, log)",
+               rec.pareto_latency, pr.slo_s, "SLO")]
     if with_energy:
         panels.append(("energy_j", "predicted energy per request (J, mean output length, log)",
-                       rec.pareto_energy, pr.get("energy_budget_j"), "energy budget"))
+                       rec.pareto_energy, pr.energy_budget_j, "energy budget"))
     for ax, (attr, xlabel, front, limit, limit_name) in zip(axes.flat, panels, strict=False):
         pts = [p for p in rec.points if getattr(p, attr) is not None]
         ax.scatter([getattr(p, attr) for p in pts], [p.accuracy for p in pts], s=9,
@@ -108,7 +108,7 @@ def pareto_figure(rec: Recommendation, stacked: bool = False) -> Figure:
         ax.grid(alpha=0.3, which="both")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=9,
                   frameon=False)
-    fig.suptitle(f"edgeprof recommend — {pr['device']}, input {pr['input_tokens']} tokens "
+    fig.suptitle(f"edgeprof recommend — {pr.device}, input {pr.input_tokens} tokens "
                  f"(all values predicted; see provenance in the JSON)", fontsize=11)
     fig.tight_layout()
     return fig

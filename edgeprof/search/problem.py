@@ -53,17 +53,27 @@ class Problem:
 
     @property
     def bound_label(self) -> str:
-        return "point" if self.bound_exponent == 0 else f"{self.confidence:.0%} upper bound"
+        return bound_label(self.confidence)
 
     @property
     def pct_label(self) -> str:
-        return f"p{self.percentile:g}"
+        return percentile_label(self.percentile)
 
     def fingerprint(self, axes: dict[str, list], profile_hash: str, accuracy_source: str) -> str:
         """Identifies the problem, so workers sharing a study can check they agree."""
         blob = json.dumps([asdict(self), axes, profile_hash, accuracy_source], sort_keys=True,
                           default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def percentile_label(percentile: float) -> str:
+    """``p95``: how every output names the SLO's percentile."""
+    return f"p{percentile:g}"
+
+
+def bound_label(confidence: float) -> str:
+    """What latency and memory are checked at: ``point`` or ``90% upper bound``."""
+    return "point" if bound_exponent(confidence) == 0 else f"{confidence:.0%} upper bound"
 
 
 def bound_exponent(confidence: float, level: float = 0.9) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import asdict
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -19,7 +19,14 @@ from edgeprof.search.answer import candidate, config_out, pareto, runner_ups
 from edgeprof.search.grid import evaluate_grid
 from edgeprof.search.problem import Problem
 from edgeprof.search.protocols import AccuracyModel, LatencyModel
-from edgeprof.search.result import CrossCheck, Recommendation, SearchInfo
+from edgeprof.search.result import (
+    CrossCheck,
+    Recommendation,
+    RecProblem,
+    RecProvenance,
+    RowSources,
+    SearchInfo,
+)
 from edgeprof.search.solve import Pick, enumerate_optimum, fastest
 from edgeprof.search.space import build_space
 from edgeprof.search.study import GroupStudy
@@ -35,7 +42,13 @@ def recommend(profile: LatencyModel, accuracy: AccuracyModel, problem: Problem, 
               power_modes: list[str | None] | None = None, trials: int = 100,
               seed: int | None = 0, sampler: str = "tpe", storage: str | None = None,
               study_name: str | None = None, enumerate_limit: int = ENUMERATE_LIMIT,
-              seed_with_enumeration: bool = True) -> Recommendation:
+              seed_with_enumeration: bool = True, notes: Sequence[str] = (),
+              accuracy_benchmark: str | None = None) -> Recommendation:
+    """Search the space for the most accurate configuration meeting ``problem``.
+
+    ``notes`` (the caller's: defaults it chose, the engine predicted for) follow the
+    search's own in the result; ``accuracy_benchmark`` names the benchmark the accuracy
+    figures are for, when the caller chose one."""
     t0 = time.perf_counter()
     modes = power_modes if power_modes is not None else profile.power_modes()
     space = build_space(accuracy, power_modes=modes, models=models, quants=quants,
@@ -60,14 +73,13 @@ def recommend(profile: LatencyModel, accuracy: AccuracyModel, problem: Problem, 
     groups = [(int(k), int(n)) for k, n in groups]
     front_lat, points = pareto(grid, "latency")
     front_energy, _ = pareto(grid, "energy")
-    notes = [f"dropped {k}: {v}" for k, v in space.dropped.items()]
+    all_notes = [*(f"dropped {k}: {v}" for k, v in space.dropped.items()), *notes]
     fast = None if best is not None else fastest(grid)
     min_slo = None if best is not None else smallest_slo(grid)
     rec = Recommendation(
         feasible=best is not None,
-        problem={**asdict(problem), "quantile": problem.quantile, "space_size": space.size,
-                 "axes": space.axes(), "device": profile.device.name,
-                 "latency_rule": LATENCY_RULE},
+        problem=RecProblem.of(problem, space_size=space.size, axes=space.axes(),
+                              device=profile.device.name, latency_rule=LATENCY_RULE),
         winner=config_out(grid, profile, best) if best is not None else None,
         fastest=config_out(grid, profile, fast) if fast is not None else None,
         runner_ups=runner_ups(grid, best, groups),
@@ -81,12 +93,15 @@ def recommend(profile: LatencyModel, accuracy: AccuracyModel, problem: Problem, 
             study_trials=outcome.study_trials, storage=storage or "in-memory",
             study_name=outcome.study_name, accuracy_calls=grid.acc_calls,
             wall_s=round(time.perf_counter() - t0, 4)),
-        provenance={"profile_hash": profile.hash(), "device": profile.device.name,
-                    "accuracy_source": accuracy.source, "edgeprof_version": __version__,
-                    "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
-        notes=notes, min_slo_s=min_slo)
-    rec.provenance["sources"] = _sources(grid, profile, [*rec.runner_ups, *front_lat,
-                                                         *front_energy, *points])
+        provenance=RecProvenance(
+            profile_hash=profile.hash(), device=profile.device.name,
+            accuracy_source=accuracy.source, edgeprof_version=__version__,
+            timestamp=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            accuracy_kind=getattr(accuracy, "kind", None), accuracy_benchmark=accuracy_benchmark,
+            concurrency=int(getattr(profile, "concurrency", 1))),
+        notes=all_notes, min_slo_s=min_slo)
+    rec.provenance.sources = _sources(grid, profile, [*rec.runner_ups, *front_lat,
+                                                      *front_energy, *points])
     return rec
 
 
@@ -115,7 +130,7 @@ def smallest_slo(grid) -> float | None:
     return float(np.where(ok, grid.lat_check, np.inf).min())
 
 
-def _sources(grid, profile: LatencyModel, cands: list) -> dict[str, dict[str, str]]:
+def _sources(grid, profile: LatencyModel, cands: list) -> dict[str, RowSources]:
     """Provenance of the accuracy and the latency of each listed ``model/quant``, so that the
     runner-up and Pareto rows (plain numbers) say where their figures come from."""
     pr, out = grid.problem, {}
@@ -126,7 +141,7 @@ def _sources(grid, profile: LatencyModel, cands: list) -> dict[str, dict[str, st
         acc = grid.accuracy.accuracy(c.model, c.quant, c.budget, c.samples, pr.semantics)
         lat = profile.predict(c.model, c.quant, pr.input_tokens, c.budget, batch=c.samples,
                               power_mode=c.power_mode)
-        out[key] = {"accuracy": str(acc.provenance), "latency": str(lat.e2e_s.provenance)}
+        out[key] = RowSources(accuracy=str(acc.provenance), latency=str(lat.e2e_s.provenance))
     return out
 
 

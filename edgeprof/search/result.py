@@ -5,12 +5,86 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edgeprof.errors import DataFormatError, UserInputError
 from edgeprof.estimates import Estimate
+from edgeprof.search.problem import Problem, bound_label, percentile_label
+from edgeprof.units import format_bytes
 
+#: Version of the recommendation file this edgeprof writes; ``load_recommendation`` reads
+#: this version and refuses newer ones.
 SCHEMA_VERSION = 1
+
+
+class RecProblem(BaseModel):
+    """The question a recommendation answers, as written in the file: the search's
+    :class:`~edgeprof.search.problem.Problem` plus the space it ran over."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    slo_s: float
+    input_tokens: int
+    memory_limit_bytes: int
+    percentile: float = 95.0
+    energy_budget_j: float | None = None
+    semantics: str = "truncate-wrong"
+    confidence: float = 0.0
+    quantile: float | None = None
+    space_size: int | None = None
+    axes: dict[str, list[Any]] = Field(default_factory=dict)
+    device: str = "unknown"
+    latency_rule: str | None = None
+
+    @classmethod
+    def of(cls, problem: Problem, *, space_size: int, axes: dict[str, list[Any]],
+           device: str, latency_rule: str) -> RecProblem:
+        from dataclasses import asdict
+
+        return cls(**asdict(problem), quantile=problem.quantile, space_size=space_size,
+                   axes=axes, device=device, latency_rule=latency_rule)
+
+    @property
+    def pct_label(self) -> str:
+        """``p95``: the SLO's percentile, as every output names it."""
+        return percentile_label(self.percentile)
+
+    @property
+    def bound_label(self) -> str:
+        return bound_label(self.confidence)
+
+    def describe(self) -> str:
+        """One line: SLO, prompt, limits and the space searched."""
+        bits = [f"SLO {self.slo_s:g} s at {self.pct_label}", f"input {self.input_tokens} tokens",
+                f"memory ≤ {format_bytes(self.memory_limit_bytes)}"]
+        if self.energy_budget_j:
+            bits.append(f"energy ≤ {self.energy_budget_j:g} J")
+        size = "?" if self.space_size is None else self.space_size
+        bits.append(f"{size} configurations on {self.device}")
+        return "; ".join(bits)
+
+
+class RowSources(BaseModel):
+    """Where a ``model/quant`` row's accuracy and latency figures come from."""
+
+    accuracy: str
+    latency: str
+
+
+class RecProvenance(BaseModel):
+    """What a recommendation rests on."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    profile_hash: str
+    device: str
+    accuracy_source: str
+    edgeprof_version: str
+    timestamp: str | None = None
+    accuracy_kind: str | None = None
+    accuracy_benchmark: str | None = None
+    concurrency: int = 1
+    sources: dict[str, RowSources] = Field(default_factory=dict)
 
 
 class ConfigOut(BaseModel):
@@ -88,7 +162,7 @@ class Recommendation(BaseModel):
     schema_version: int = SCHEMA_VERSION
     kind: str = "recommendation"
     feasible: bool
-    problem: dict[str, Any]
+    problem: RecProblem
     winner: ConfigOut | None = None
     fastest: ConfigOut | None = Field(None, description="when nothing is feasible")
     runner_ups: list[Candidate] = Field(default_factory=list)
@@ -97,7 +171,7 @@ class Recommendation(BaseModel):
     points: list[Candidate] = Field(default_factory=list, description="evaluated, for plots")
     cross_check: CrossCheck
     search: SearchInfo
-    provenance: dict[str, Any]
+    provenance: RecProvenance
     notes: list[str] = Field(default_factory=list)
     min_slo_s: float | None = Field(None, description="when nothing is feasible: the smallest "
                                     "SLO at which a real (not -scaled-) model with accuracy "
@@ -115,6 +189,7 @@ def load_recommendation(path: str | Path) -> Recommendation:
 
         text = read_text_checked(p, "recommendation", "regenerate it with `edgeprof "
                                  "recommend --out`")
+        _check_version(p, text)
         return Recommendation.model_validate_json(text)
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -122,3 +197,20 @@ def load_recommendation(path: str | Path) -> Recommendation:
         raise DataFormatError(f"{p} is not an edgeprof recommendation ({where}: "
                               f"{first['msg']}); regenerate it with `edgeprof recommend --out`."
                               ) from None
+
+
+def _check_version(path: Path, text: str) -> None:
+    """Refuse a recommendation written by a newer edgeprof (a newer schema_version)."""
+    import json
+
+    try:
+        version = json.loads(text).get("schema_version", 1)
+    except (ValueError, AttributeError):
+        return  # not a JSON object: the model's validation names the problem
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise DataFormatError(f"{path}: schema_version must be an integer, got {version!r}; "
+                              "regenerate it with `edgeprof recommend --out`.")
+    if version > SCHEMA_VERSION:
+        raise DataFormatError(f"{path} is recommendation schema_version {version}; this "
+                              f"edgeprof reads version {SCHEMA_VERSION}: upgrade edgeprof or "
+                              "regenerate it with `edgeprof recommend --out`.")

@@ -1,0 +1,107 @@
+"""The ``fits:`` entries of a profile file, as pydantic models: the one statement of their
+schema, and the validator ``Profile.load`` reads them through.
+
+An entry is one (model, quant, engine, power mode) with a fit per phase (``prefill``,
+``decode``, ``memory``; ``power`` holds ``prefill_power`` and ``decode_energy``) and, when
+``edgeprof load`` measured it, a ``concurrency`` fit. Each phase fit is a ``form`` (the
+formula, for people), its ``coef`` (finite numbers, by name) and how well it fits. Fields
+the fitters add beyond these (per-phase diagnostics) are kept as they are.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from edgeprof.errors import DataFormatError
+from edgeprof.estimates import Provenance
+
+HINT = "regenerate it with `edgeprof fit`"
+
+
+class Interval(BaseModel):
+    """A multiplicative prediction interval: the truth lies in [lo, hi] × the prediction at
+    coverage ``level``."""
+
+    lo: float
+    hi: float
+    level: float = 0.9
+
+
+class PhaseFit(BaseModel):
+    """One phase's fitted model."""
+
+    model_config = ConfigDict(extra="allow")
+
+    form: str | None = None
+    coef: dict[str, float]
+    fitted_params: list[str] = Field(default_factory=list)
+    n: int | None = Field(None, description="measurements fitted")
+    fitted_on: dict[str, list[float]] | None = Field(None, description="axis → [min, max]")
+    train_mape: float | None = None
+    cv_mape: float | None = None
+    interval: Interval | None = None
+
+    @field_validator("coef", mode="before")
+    @classmethod
+    def _finite(cls, coef: Any) -> Any:
+        if not isinstance(coef, dict):
+            raise ValueError("must be a mapping of coefficient names to numbers")
+        for k, v in coef.items():
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise ValueError(f"coef.{k} is {v!r:.40}, not a finite number")
+        return coef
+
+
+class FitEntry(BaseModel):
+    """One (model, quant, engine, power mode) of a profile."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(min_length=1)
+    quant: str = Field(min_length=1)
+    engine: str | None = None
+    power_mode: str | None = None
+    sources: list[str] = Field(default_factory=list)
+    provenance: Provenance | None = None
+    prefill: PhaseFit | None = None
+    decode: PhaseFit | None = None
+    memory: PhaseFit | None = None
+    power: dict[str, PhaseFit | None] | None = None
+    concurrency: dict[str, Any] | None = None
+
+
+def check_fits(fits: Any, path: str | Path) -> list[dict[str, Any]]:
+    """Validate a profile's ``fits:`` list entry by entry; the first problem becomes one
+    line naming the file and the field (``fits[2].decode.coef.step_s``). Returns the
+    entries as read (the dicts the fitters wrote)."""
+    if fits is None:
+        return []
+    if not isinstance(fits, list):
+        raise DataFormatError(f"The profile {path}: `fits:` must be a list of fit entries; "
+                              f"{HINT}.")
+    for n, entry in enumerate(fits):
+        if not isinstance(entry, dict):
+            raise DataFormatError(f"The profile {path}: fits[{n}] must be a mapping; {HINT}.")
+        try:
+            FitEntry.model_validate(entry)
+        except ValidationError as exc:
+            raise DataFormatError(f"The profile {path}: {_describe(n, exc)}; {HINT}.") from None
+    return fits
+
+
+def _describe(n: int, exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    loc = [str(x) for x in first["loc"]]
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    if msg.startswith("coef."):  # the validator names the coefficient itself
+        field, rest = msg.split(" ", 1)
+        return f"fits[{n}].{'.'.join([*loc[:-1], field])} {rest}"
+    if first["type"] == "missing" and loc[-1] == "coef":
+        return f"fits[{n}].{'.'.join(loc[:-1])} has no `coef:` mapping"
+    if first["type"] == "missing" or (loc and loc[-1] in ("model", "quant")):
+        return f"fits[{n}].{'.'.join(loc)} is missing or not a name"
+    return f"fits[{n}].{'.'.join(loc)}: {msg}"
