@@ -147,3 +147,17 @@ def test_unified_memory_reserve_lowers_the_default_limit(run_cli) -> None:
                            "--models", "qwen2.5-1.5b", "--budgets", "512", "--max-samples",
                            "1", "--memory-limit", "8GiB", "--json")
     assert json.loads(out)["problem"]["memory_limit_bytes"] == 8 * 2**30
+
+
+def test_board_without_a_sourced_reserve_says_so(run_cli) -> None:
+    from edgeprof.device import load_device_spec
+
+    spec = load_device_spec("jetson-orin-nano-4gb")
+    assert spec.memory_reserve_bytes is None  # no published figure for the 4 GB module
+    code, out, _ = run_cli("recommend", "--device", "jetson-orin-nano-4gb", "--budget", "30s",
+                           "--models", "qwen2.5-1.5b", "--budgets", "512", "--max-samples",
+                           "1", "--json")
+    assert code in (0, 4)
+    rec = json.loads(out)
+    assert rec["problem"]["memory_limit_bytes"] == spec.memory_bytes
+    assert any("no sourced OS/carveout reserve" in n for n in rec["notes"])

@@ -214,6 +214,11 @@ def recommend(
                      f"{format_bytes(prof.device.memory_bytes)} − reserve "
                      f"{format_bytes(reserve)} (OS + carveouts, the profile's "
                      "memory_reserve_bytes; --memory-limit overrides)")
+    elif not memory_limit and getattr(prof.device, "kind", None) == "jetson":
+        late_notes.append(f"memory limit {format_bytes(limit)} = the whole unified memory: "
+                          "this board's profile has no sourced OS/carveout reserve, so the "
+                          "OS's share is not subtracted; pass --memory-limit with what "
+                          "`free -b` shows available on your board")
     if input_tokens is None:
         input_tokens = data.default_input_tokens()
         if input_tokens is None:
