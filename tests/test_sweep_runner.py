@@ -179,7 +179,7 @@ def test_timeout_per_point_becomes_an_error_row(tmp_path: Path) -> None:
     t0 = time.monotonic()
     _run(tmp_path, engine=SlowEngine(), inputs="16,32", repeats=2, warmup=0,
          timeout_per_point="300ms")
-    assert time.monotonic() - t0 < 3
+    assert time.monotonic() - t0 < 8  # two un-timed-out points would take ≥ 10 s
     rows = {(r.input_tokens, r.repeat): r for r in read_measurements(tmp_path)}
     assert rows[16, 0].ok
     assert rows[32, 0].status == "error" and "timed out" in rows[32, 0].error
