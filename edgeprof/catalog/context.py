@@ -28,16 +28,17 @@ def fits_context(model: str | ArchSpec, input_tokens: int, output_tokens: int) -
     return limit is None or input_tokens + output_tokens <= limit
 
 
-def context_message(name: str, limit: int, input_tokens: int, output_tokens: int, *,
-                    inputs: str, outputs: str, where: str = "") -> str:
-    """The one-line refusal: option, value, model, context length and what to do."""
+def context_message(whose: str, limit: int, input_tokens: int, output_tokens: int, *,
+                    inputs: str, outputs: str, where: str = "",
+                    remedy: str = "pick a model with a longer context") -> str:
+    """The one-line refusal: option, value, whose context (``"qwen2.5-0.5b's context
+    length"``), its length and what to do."""
     total = input_tokens + output_tokens
     room = limit - input_tokens
     fix = (f"lower {outputs} to at most {room}" if room >= 1 else
            f"lower {inputs} below {limit}")
     return (f"{where}{inputs} {input_tokens} + {outputs} {output_tokens} = {total} tokens "
-            f"exceeds {name}'s context length of {limit}; {fix}, or pick a model with a "
-            "longer context.")
+            f"exceeds {whose} of {limit}; {fix}, or {remedy}.")
 
 
 def check_context(model: str | ArchSpec, input_tokens: int, output_tokens: int, *,
@@ -48,7 +49,8 @@ def check_context(model: str | ArchSpec, input_tokens: int, output_tokens: int, 
 
     ``inputs``/``outputs`` name the options (or file fields) the lengths came from and
     ``where`` prefixes the message (e.g. ``"points.csv:3: "``). ``limit`` overrides the
-    catalog's figure (a server that reports its own context; ``limit_name`` says whose)."""
+    catalog's figure (a server that reports its own context; ``limit_name`` then says whose,
+    e.g. "the server's context length (max_model_len of m)")."""
     name = model.name if isinstance(model, ArchSpec) else str(model)
     if limit is None:
         limit = context_length(model)
@@ -56,6 +58,9 @@ def check_context(model: str | ArchSpec, input_tokens: int, output_tokens: int, 
             name = resolve_model(model).name
     if limit is None or input_tokens + output_tokens <= limit:
         return
-    raise ContextLengthError(context_message(limit_name or name, limit, input_tokens,
-                                             output_tokens, inputs=inputs, outputs=outputs,
-                                             where=where))
+    whose = limit_name or f"{name}'s context length"
+    remedy = ("start the server with a longer context (vLLM --max-model-len, llama.cpp -c)"
+              if limit_name else "pick a model with a longer context")
+    raise ContextLengthError(context_message(whose, limit, input_tokens, output_tokens,
+                                             inputs=inputs, outputs=outputs, where=where,
+                                             remedy=remedy))
