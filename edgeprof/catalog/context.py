@@ -30,15 +30,16 @@ def fits_context(model: str | ArchSpec, input_tokens: int, output_tokens: int) -
 
 def context_message(whose: str, limit: int, input_tokens: int, output_tokens: int, *,
                     inputs: str, outputs: str, where: str = "",
-                    remedy: str = "pick a model with a longer context") -> str:
+                    remedy: str = "pick a model with a longer context",
+                    exceeds: str | None = None) -> str:
     """The one-line refusal: option, value, whose context (``"qwen2.5-0.5b's context
-    length"``), its length and what to do."""
+    length"``), its length and what to do (``exceeds`` replaces "<whose> of <limit>")."""
     total = input_tokens + output_tokens
     room = limit - input_tokens
     fix = (f"lower {outputs} to at most {room}" if room >= 1 else
            f"lower {inputs} below {limit}")
     return (f"{where}{inputs} {input_tokens} + {outputs} {output_tokens} = {total} tokens "
-            f"exceeds {whose} of {limit}; {fix}, or {remedy}.")
+            f"exceeds {exceeds or f'{whose} of {limit}'}; {fix}, or {remedy}.")
 
 
 def check_context(model: str | ArchSpec, input_tokens: int, output_tokens: int, *,
