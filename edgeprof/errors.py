@@ -60,3 +60,8 @@ class InfeasibleError(EdgeprofError):
 
 class EngineOOM(EdgeprofError):
     """The engine ran out of device or host memory (recorded as status ``oom``)."""
+
+
+class ContextLengthError(UserInputError):
+    """Input + output tokens beyond a model's context length (exit 2); the message names the
+    option, the value, the model and its context length (``edgeprof.catalog.context``)."""

@@ -37,6 +37,7 @@ class FakeConfig:
     stop_after: int | None = None  # stop early (ignores ignore_eos/min_tokens)
     slots: int = 64  # requests served at once; the rest wait for a slot
     model: str = "fake-model"
+    max_model_len: int | None = None  # reported in /v1/models, as vLLM does
     requests: list[dict[str, Any]] = field(default_factory=list)
     auth: list[str | None] = field(default_factory=list)  # Authorization header per request
 
@@ -62,7 +63,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         cfg = self.server.cfg
         if self.path == "/v1/models":
-            self._json(200, {"object": "list", "data": [{"id": cfg.model, "object": "model"}]})
+            entry: dict[str, Any] = {"id": cfg.model, "object": "model"}
+            if cfg.max_model_len is not None:
+                entry["max_model_len"] = cfg.max_model_len
+            self._json(200, {"object": "list", "data": [entry]})
         elif self.path == "/props" and cfg.tokenize == "llama.cpp":
             self._json(200, {"total_slots": cfg.slots, "build_info": "fake"})
         elif self.path == "/version" and cfg.tokenize == "vllm":

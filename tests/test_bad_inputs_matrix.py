@@ -78,8 +78,24 @@ def d(tmp_path_factory):
                                        "engine_options: {bogus: 1}\n")
     (d / "spec_badtype.yaml").write_text("models: [qwen2.5-0.5b-scaled-1L]\n"
                                          "engine_options: {threads: many}\n")
+    # lengths beyond the model's context, and files of a newer schema_version
+    (d / "spec_version.yaml").write_text("schema_version: 5\nmodels: [qwen2.5-0.5b-scaled-1L]\n")
+    (d / "spec_ctx.yaml").write_text("models: [qwen2.5-0.5b-scaled-1L]\ninputs: [40000]\n")
+    (d / "spec_kind.yaml").write_text("kind: profile\nmodels: [qwen2.5-0.5b-scaled-1L]\n")
+    (d / "pts_ctx.csv").write_text("model,quant,input_tokens,output_tokens\n"
+                                   "qwen2.5-0.5b,int8,32000,1000\n")
+    (d / "pts_batch.csv").write_text("model,quant,input_tokens,output_tokens,batch\n"
+                                     "qwen2.5-0.5b,int8,16,4,1e9\n")
+    (d / "lengths_ctx.jsonl").write_text('{"output_tokens": 40000}\n')
+    (d / "dev_version.yaml").write_text("schema_version: 2\nname: x\ndisplay_name: X\n"
+                                        "kind: gpu\nmemory_bytes: 1\n"
+                                        "memory_bandwidth_gbs: 1\n")
+    (d / "dev_type.yaml").write_text("name: x\ndisplay_name: X\nkind: gpu\n"
+                                     "memory_bytes: [1]\nmemory_bandwidth_gbs: 1\n")
     return d
 
+
+L = ["load", "--url", "http://127.0.0.1:9/v1", "--model", "qwen2.5-0.5b", "--quant", "int4"]
 
 CASES = [
     ["fit", "{d}/binary.jsonl", "--out", "{d}/p.yaml"],
@@ -128,6 +144,20 @@ CASES = [
     ["sweep", "--spec", "{d}/spec_bogus.yaml", "--dry-run"],
     ["sweep", "--spec", "{d}/spec_badtype.yaml", "--dry-run"],
     ["sweep", "--spec", "{d}/binary.yaml", "--dry-run"],
+    [*R, "--budget", "20s", "--input-tokens", "200000"],
+    [*R[:6], "140000", *R[7:], "--budget", "20s"],
+    [*P[:6], "32760", *P[7:], "--profile", DEVICE],
+    ["predict", "--profile", DEVICE, "--points", "{d}/pts_ctx.csv"],
+    ["predict", "--profile", DEVICE, "--points", "{d}/pts_batch.csv"],
+    [*S, "--inputs", "16", "--outputs", "40000"],
+    ["sweep", "--spec", "{d}/spec_version.yaml", "--dry-run"],
+    ["sweep", "--spec", "{d}/spec_ctx.yaml", "--dry-run"],
+    ["sweep", "--spec", "{d}/spec_kind.yaml", "--dry-run"],
+    [*L, "--input-tokens", "40000"],
+    [*L, "--lengths", "{d}/lengths_ctx.jsonl"],
+    [*L, "--lengths", "{d}/binary.jsonl"],
+    ["fit", "{d}/sweep_ok", "--out", "{d}/p3.yaml", "--device", "{d}/dev_version.yaml"],
+    ["fit", "{d}/sweep_ok", "--out", "{d}/p3.yaml", "--device", "{d}/dev_type.yaml"],
     ["export", "{d}/rec_garbage.json", "--out", "{d}/m.yaml"],
     ["export", "{d}/binary.json", "--out", "{d}/m.yaml"],
     ["export", "{d}/rec_garbage.json", "--out", "{d}/outdir"],

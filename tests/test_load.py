@@ -157,3 +157,43 @@ def test_concurrency_column_is_backward_compatible():
     m = Measurement.model_validate(row)
     assert m.concurrency == 1 and len(m.key) == 9  # sweep keys unchanged
     assert point_key({**row, "concurrency": 4})[-1] == 4
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("--input-tokens", "30000", "--output-tokens", "4000"),
+     "--input-tokens 30000 + --output-tokens 4000 = 34000 tokens exceeds qwen2.5-0.5b's "
+     "context length of 32768; lower --output-tokens to at most 2768"),
+    (("--input-tokens", "40000"), "lower --input-tokens below 32768"),
+])
+def test_lengths_beyond_the_models_context_are_refused(run_cli, args, needle):
+    # refused before any request: the URL answers nothing
+    code, _, err = _load(run_cli, "http://127.0.0.1:9/v1", *args)
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_lengths_file_beyond_the_context_names_the_line(run_cli, tmp_path):
+    lengths = tmp_path / "traces.jsonl"
+    lengths.write_text('{"output_tokens": 3}\n\n{"output_tokens": 40000, "input_tokens": 8}\n')
+    code, _, err = _load(run_cli, "http://127.0.0.1:9/v1", "--lengths", str(lengths))
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"--lengths {lengths}:3: input_tokens 8 + output_tokens 40000" in err
+    assert "context length of 32768" in err
+    # --output-tokens replaces the file's outputs: then the lengths fit
+    with fake_openai_server(ttft_s=0.01, tpot_s=0.002) as (url, _):
+        code, _, err = _load(run_cli, url, "--concurrency", "1", "--requests", "2",
+                             "--lengths", str(lengths), "--output-tokens", "2")
+    assert code == 0, err
+
+
+def test_the_servers_own_context_is_checked(run_cli):
+    with fake_openai_server(ttft_s=0.01, tpot_s=0.002, max_model_len=2048) as (url, cfg):
+        code, _, err = _load(run_cli, url, "--concurrency", "1", "--requests", "2",
+                             "--input-tokens", "2000", "--output-tokens", "100")
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert ("exceeds the server's context length (max_model_len of fake-model) of 2048; "
+                "lower --output-tokens to at most 48") in err
+        assert "--max-model-len" in err
+        assert not any("max_tokens" in r for r in cfg.requests)  # refused before sending
+        code, _, err = _load(run_cli, url, "--concurrency", "1", "--requests", "2",
+                             "--input-tokens", "16", "--output-tokens", "4")
+    assert code == 0, err

@@ -195,3 +195,21 @@ def fake_url():
 def test_conformance(check, fake_url):
     """The suite every engine runs (edgeprof.engines.conformance), against the fake."""
     check(lambda: get_engine("openai", url=fake_url), tiny_arch(), "int4")
+
+
+def test_the_servers_reported_context_bounds_a_run():
+    from edgeprof.errors import ContextLengthError
+
+    with fake_openai_server(ttft_s=0.01, tpot_s=0.002, max_model_len=64) as (url, cfg):
+        eng = get_engine("openai", url=url)
+        eng.load(resolve_model(MODEL), "int4")
+        assert eng.context_limit() == (64, "the server's context length (max_model_len of "
+                                           "fake-model)")
+        with pytest.raises(ContextLengthError) as exc:
+            eng.run(60, 10, 1)
+        assert str(exc.value).startswith(
+            "--inputs 60 + --outputs 10 = 70 tokens exceeds the server's context length "
+            "(max_model_len of fake-model) of 64; lower --outputs to at most 4")
+        assert not cfg.requests  # refused before sending
+        eng.run(16, 4, 1)
+    assert len(cfg.requests) >= 1

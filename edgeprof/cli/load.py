@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from edgeprof import __version__
-from edgeprof.catalog import get_quant, resolve_model
+from edgeprof.catalog import check_context, get_quant, resolve_model
 from edgeprof.cli._common import err, out, print_json
 from edgeprof.engines.openai_client import (
     OpenAIClient,
@@ -21,7 +21,8 @@ from edgeprof.engines.openai_client import (
     parse_request_extra,
 )
 from edgeprof.errors import UserInputError
-from edgeprof.load import SLO, LoadRunner, RequestResult, read_lengths, summarize_level
+from edgeprof.load import SLO, LoadRunner, RequestResult, summarize_level
+from edgeprof.load.runner import read_length_lines
 from edgeprof.sweep.record import now_iso, one_line
 from edgeprof.sweep.store import SweepStore
 from edgeprof.table import Measurement, QuantImpl, RunConditions, Status
@@ -145,12 +146,10 @@ def load(
             raise UserInputError(f"{label} must be ≥ 1, got {v}.")
     arch, q = resolve_model(model), get_quant(quant).name
     slo = SLO(*(parse_duration(s) if s else None for s in (slo_ttft, slo_tpot, slo_e2e)))
-    if lengths is not None:
-        pairs = read_lengths(lengths, input_tokens or 128)
-        if output_tokens is not None:
-            pairs = [(i, output_tokens) for i, _ in pairs]
-    else:
-        pairs = [(input_tokens or 128, output_tokens or 64)]
+    planned = _planned_lengths(lengths, input_tokens, output_tokens)
+    for inp, outp, names in planned:  # within the model's context, before any request
+        check_context(arch, inp, outp, **names)
+    pairs = [(inp, outp) for inp, outp, _ in planned]
     jobs = [pairs[k % len(pairs)] for k in range(requests)]
     extra = parse_request_extra(request_extra) or {}
     client = OpenAIClient(url, api_key=api_key_from_env(api_key_env), endpoint=endpoint,
@@ -160,6 +159,11 @@ def load(
     except ServerError as exc:
         raise UserInputError(f"The server at {url} does not answer /v1/models ({exc}); "
                              "start it or fix --url.") from None
+    served = identity.get("context")
+    if isinstance(served, dict):  # the server's own context, when it reports one
+        for inp, outp, names in planned:
+            check_context(arch, inp, outp, **names, limit=served["tokens"],
+                          limit_name=served["source"])
     runner = LoadRunner(client, force_length=not no_force,
                         level_timeout_s=parse_duration(level_timeout),
                         extra=extra)
@@ -198,6 +202,23 @@ def load(
     if out_dir is not None:
         err.print(f"Rows in {out_dir / 'measurements.jsonl'} (concurrency column); summary in "
                   f"{out_dir / LOAD_FILE}; next: edgeprof fit {out_dir}", soft_wrap=True)
+
+
+def _planned_lengths(lengths: Path | None, input_tokens: int | None,
+                     output_tokens: int | None) -> list[tuple[int, int, dict[str, str]]]:
+    """``(input, output, names)`` per distinct request shape; ``names`` say where each
+    length came from (a flag, or a line of the --lengths file) for the context check."""
+    flags = {"inputs": "--input-tokens", "outputs": "--output-tokens", "where": ""}
+    if lengths is None:
+        return [(input_tokens or 128, output_tokens or 64, flags)]
+    planned = []
+    for line, inp, file_out in read_length_lines(lengths):
+        names = {"inputs": "--input-tokens" if inp is None else "input_tokens",
+                 "outputs": "output_tokens" if output_tokens is None else "--output-tokens",
+                 "where": f"--lengths {lengths}:{line}: "}
+        planned.append((inp if inp is not None else input_tokens or 128,
+                        output_tokens if output_tokens is not None else file_out, names))
+    return planned
 
 
 def _open_store(out_dir: Path, device: str, model: str, quant: str, identity: dict,

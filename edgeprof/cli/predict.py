@@ -2,56 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
-from typing import Any
 
 import typer
 
+from edgeprof.catalog import check_context
 from edgeprof.cli._common import out, print_json, print_jsonl
-from edgeprof.errors import DataFormatError, UserInputError
+from edgeprof.cli._points import MAX_BATCH, read_points
+from edgeprof.errors import UserInputError
 from edgeprof.fit import Profile
 from edgeprof.fit.engine_terms import ENGINES, normalize_engine
-
-COLUMNS = ("model", "quant", "input_tokens", "output_tokens")
-
-
-def _points(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        raise UserInputError(f"{path} does not exist; pass a CSV with columns "
-                             f"{', '.join(COLUMNS)}[, batch].")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DataFormatError(f"{path} is not UTF-8 text; pass a CSV with columns "
-                              f"{', '.join(COLUMNS)}[, batch, power_mode, engine].") from None
-    except IsADirectoryError:
-        raise UserInputError(f"{path} is a folder; pass a CSV file of points.") from None
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise DataFormatError(f"{path} lacks the columns {', '.join(missing)}; needed: "
-                              f"{', '.join(COLUMNS)}[, batch, power_mode].")
-    pts = []
-    for n, row in enumerate(reader, 2):
-        try:
-            pts.append({"model": row["model"], "quant": row["quant"],
-                        "input_tokens": int(row["input_tokens"]),
-                        "output_tokens": int(row["output_tokens"]),
-                        "batch": int(row.get("batch") or 1),
-                        "power_mode": row.get("power_mode") or None,
-                        "engine": row.get("engine") or None})
-        except (ValueError, TypeError):
-            raise DataFormatError(f"{path}:{n}: token counts and batch must be "
-                                  "integers.") from None
-        if min(pts[-1][k] for k in ("input_tokens", "output_tokens", "batch")) < 1:
-            raise DataFormatError(f"{path}:{n}: input_tokens, output_tokens and batch "
-                                  "must be ≥ 1.")
-        if pts[-1]["engine"]:
-            pts[-1]["engine"] = normalize_engine(pts[-1]["engine"])
-    if not pts:
-        raise DataFormatError(f"{path} holds no points.")
-    return pts
 
 
 def predict(
@@ -90,25 +50,25 @@ def predict(
     eng = normalize_engine(engine) if engine else None
     prof = Profile.load(source)
     if points is not None:
-        pts = _points(points)
+        pts = read_points(points)
     else:
         if model is None or input_tokens is None or output_tokens is None:
             raise UserInputError("Pass --points FILE.csv, or --model, --input-tokens and "
                                  "--output-tokens.")
+        for flag, value in (("--input-tokens", input_tokens), ("--output-tokens",
+                                                                output_tokens)):
+            if value < 1:
+                raise UserInputError(f"{flag} must be ≥ 1; got {value}.")
+        if not 1 <= batch <= MAX_BATCH:
+            raise UserInputError(f"--batch must be in 1..{MAX_BATCH}; got {batch}.")
+        check_context(model, input_tokens, output_tokens, inputs="--input-tokens",
+                      outputs="--output-tokens")
         pts = [{"model": model, "quant": quant, "input_tokens": input_tokens,
                 "output_tokens": output_tokens, "batch": batch, "power_mode": power_mode,
                 "engine": None}]
     results = []
-    from edgeprof.catalog import resolve_model
-
     for p in pts:
         p_eng = p.pop("engine") or eng
-        limit = resolve_model(p["model"]).max_position  # lengths within the model's context
-        if p["input_tokens"] + p["output_tokens"] > limit or p["batch"] > 65536:
-            raise UserInputError(f"{p['model']}: input {p['input_tokens']} + output "
-                                 f"{p['output_tokens']} tokens (batch {p['batch']}) exceeds "
-                                 f"its context length of {limit} (or batch 65536); use "
-                                 "shorter lengths.")
         pred = prof.predict(p["model"], p["quant"], p["input_tokens"], p["output_tokens"],
                             p["batch"], p["power_mode"], engine=p_eng)
         d = pred.to_dict()

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from edgeprof.errors import DataFormatError, UserInputError
+from edgeprof.errors import UserInputError
 
 
 class PowerMode(BaseModel):
@@ -89,34 +87,20 @@ def profiles_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "profiles"
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise DataFormatError(f"{path} is not valid YAML ({exc}).") from None
-    if not isinstance(data, dict):
-        raise DataFormatError(f"{path} must hold a mapping at the top level.")
-    return data
-
-
 def list_device_names() -> list[str]:
     folder = profiles_dir()
     return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
 
 
 def load_device_spec(name_or_path: str | Path) -> DeviceSpec:
-    """A device spec from a shipped profile name or a profile/spec YAML path."""
+    """A device spec from a shipped profile name or a profile/spec YAML path (read by
+    :func:`edgeprof.device.spec_file.read_device_spec_file`: typed, versioned)."""
     path = Path(name_or_path)
     if not path.suffix:
         path = profiles_dir() / f"{name_or_path}.yaml"
     if not path.exists():
         names = ", ".join(list_device_names()) or "none shipped"
         raise UserInputError(f"Unknown device {str(name_or_path)!r}; known: {names}.")
-    data = _read_yaml(path)
-    raw = data.get("device", data)
-    try:
-        return DeviceSpec.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise DataFormatError(f"{path}: device.{field}: {first['msg']}.") from None
+    from edgeprof.device.spec_file import read_device_spec_file
+
+    return read_device_spec_file(path)

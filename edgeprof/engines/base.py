@@ -107,13 +107,15 @@ class Engine(ABC):
         engine's own :meth:`_run`, and turns a failure that :meth:`is_oom` recognises into
         ``EngineOOM`` (a row with status ``oom``, never a crash).
         """
-        from edgeprof.errors import EngineOOM, UserInputError
+        from edgeprof.catalog.context import context_message
+        from edgeprof.errors import ContextLengthError, EngineOOM
 
         self.check_run_args(self.is_loaded(), input_tokens, output_tokens, batch)
         limit = self.context_limit()
         if limit is not None and input_tokens + output_tokens > limit[0]:
-            raise UserInputError(f"input + output tokens ({input_tokens + output_tokens}) exceed "
-                                 f"{limit[1]} of {limit[0]}; shorten --inputs/--outputs.")
+            raise ContextLengthError(context_message(limit[1], limit[0], input_tokens,
+                                                     output_tokens, inputs="--inputs",
+                                                     outputs="--outputs"))
         try:
             return self._run(input_tokens, output_tokens, batch)
         except EngineOOM:
@@ -134,7 +136,7 @@ class Engine(ABC):
 
     def context_limit(self) -> tuple[int, str] | None:
         """``(tokens, what)``: the most input + output tokens a run may hold and what sets
-        it (e.g. "qwen2.5-0.5b's context"); ``None`` when the engine cannot tell."""
+        it (e.g. "qwen2.5-0.5b's context length"); ``None`` when the engine cannot tell."""
         return None
 
     def is_oom(self, exc: BaseException) -> bool:

@@ -190,7 +190,7 @@ class LlamaCppEngine(Engine):
 
     def context_limit(self) -> tuple[int, str] | None:
         return None if self.arch is None else (self.arch.max_position,
-                                               f"{self.arch.name}'s context")
+                                               f"{self.arch.name}'s context length")
 
     def _run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
         arch = self.arch

@@ -135,14 +135,18 @@ class OpenAIClient:
         """What the server says it is: /v1/models, /props (llama.cpp), /version (vLLM)."""
         models = self.request_json("GET", f"{self.v1}/models")  # must answer: it is OpenAI
         ident: dict[str, Any] = {"url": self.url, "models": models}
+        raw: dict[str, Any] = {}
         for key, path in (("props", f"{self.root}/props"), ("version", f"{self.root}/version")):
             value = self._try(path)
             if value is not None:
-                ident[key] = _trim(value)
+                raw[key], ident[key] = value, _trim(value)
         ids = [m.get("id") for m in (models or {}).get("data", []) if isinstance(m, dict)]
         if self.model is None and ids:
             self.model = str(ids[0])
         ident["served_model"] = self.model
+        context = server_context(models, raw.get("props"), self.model)
+        if context is not None:
+            ident["context"] = {"tokens": context[0], "source": context[1]}
         return ident
 
     # ------------------------------------------------------------------ tokenizing
@@ -341,6 +345,29 @@ def _reason(data: bytes | str) -> str:
         pass
     line = " ".join(text.split())
     return (line[:200] + "…") if len(line) > 200 else (line or "no body")
+
+
+def _positive_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 \
+        else None
+
+
+def server_context(models: Any, props: Any, served: str | None) -> tuple[int, str] | None:
+    """``(tokens, where)``: the context a server says one request may hold — vLLM's
+    ``max_model_len`` in /v1/models, llama.cpp's per-slot ``n_ctx`` in /props — or None."""
+    entries = [m for m in (models.get("data") if isinstance(models, dict) else None) or []
+               if isinstance(m, dict)]
+    for m in sorted(entries, key=lambda m: m.get("id") != served):  # the served one first
+        n = _positive_int(m.get("max_model_len"))
+        if n is not None:
+            return n, f"the server's context length (max_model_len of {m.get('id')})"
+    if isinstance(props, dict):
+        settings = props.get("default_generation_settings")
+        n = _positive_int(settings.get("n_ctx") if isinstance(settings, dict) else None) or \
+            _positive_int(props.get("n_ctx"))
+        if n is not None:
+            return n, "the server's per-slot context length (n_ctx in /props)"
+    return None
 
 
 def _trim(value: Any, limit: int = 4000) -> Any:

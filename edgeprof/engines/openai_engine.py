@@ -99,8 +99,16 @@ class OpenAIEngine(Engine):
         return self._loaded
 
     def context_limit(self) -> tuple[int, str] | None:
-        return None if self._arch is None else (self._arch.max_position,
-                                                f"{self._arch.name}'s context")
+        """The model's context, or the server's own when it reports a smaller one."""
+        if self._arch is None:
+            return None
+        limit = (self._arch.max_position, f"{self._arch.name}'s context length")
+        served = (self.identity or {}).get("context")
+        if isinstance(served, dict) and isinstance(served.get("tokens"), int) and \
+                served["tokens"] < limit[0]:
+            limit = (served["tokens"],
+                     str(served.get("source") or "the server's context length"))
+        return limit
 
     def _run(self, input_tokens: int, output_tokens: int, batch: int) -> RunResult:
         prompt, prompt_method = self.prompt(input_tokens)

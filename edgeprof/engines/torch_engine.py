@@ -129,7 +129,7 @@ class TorchEngine(Engine):
 
     def context_limit(self) -> tuple[int, str] | None:
         return None if self.arch is None else (self.arch.max_position,
-                                               f"{self.arch.name}'s context")
+                                               f"{self.arch.name}'s context length")
 
     def is_oom(self, exc: BaseException) -> bool:
         return _is_oom(exc)

@@ -140,11 +140,11 @@ class Profile:
         data = load_mapping(path, "profile", "pass a file written by `edgeprof fit`")
         if "device" not in data:
             raise DataFormatError(f"{path} has no `device:` section; it is not a profile.")
-        version = data.get("schema_version", SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise DataFormatError(f"The profile {path} has schema_version {version!r}; this "
-                                  f"edgeprof reads version {SCHEMA_VERSION}; regenerate it "
-                                  "with `edgeprof fit`.")
+        from edgeprof.loaders import schema_version
+
+        # absent: a file from before the field (version 1); newer: upgrade edgeprof
+        schema_version(data, path, "profile", {SCHEMA_VERSION: None},
+                       "regenerate it with `edgeprof fit`")
         try:
             device = load_device_spec(path) if path.suffix in (".yaml", ".yml") else \
                 DeviceSpec.model_validate(data["device"])

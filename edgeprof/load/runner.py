@@ -69,31 +69,46 @@ class RequestResult:
     prompt_method: str | None = None
 
 
-def read_lengths(path: Path, default_input: int | None) -> list[tuple[int, int]]:
-    """(input, output) tokens per request from a JSONL file with ``output_tokens`` (and
-    optionally ``input_tokens``) per line — the accuracy traces' format works as is."""
-    pairs: list[tuple[int, int]] = []
-    try:
-        lines = path.read_text().splitlines()
-    except OSError as exc:
-        raise UserInputError(f"Cannot read --lengths {path} ({exc.strerror}).") from None
-    for number, line in enumerate(lines, 1):
+def read_length_lines(path: Path) -> list[tuple[int, int | None, int]]:
+    """``(line, input_tokens or None, output_tokens)`` per request of a ``--lengths`` JSONL
+    file (``output_tokens``, optionally ``input_tokens``, per line — the accuracy traces'
+    format works as is)."""
+    from edgeprof.files import read_text_checked
+
+    text = read_text_checked(path, "--lengths file", "one JSON object per line with "
+                             "output_tokens")
+    rows: list[tuple[int, int | None, int]] = []
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
             out = int(obj["output_tokens"])
-            inp = int(obj.get("input_tokens") or default_input or 0)
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            raw = obj.get("input_tokens")
+            inp = None if raw is None else int(raw)
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError,
+                AttributeError):
             raise DataFormatError(f"{path}:{number} needs a JSON object with an integer "
                                   "output_tokens (and input_tokens, or pass "
                                   "--input-tokens).") from None
-        if out < 1 or inp < 1:
+        if out < 1 or (inp is not None and inp < 1):
             raise DataFormatError(f"{path}:{number}: input_tokens and output_tokens must be "
                                   "≥ 1 (give --input-tokens when the file has none).")
-        pairs.append((inp, out))
-    if not pairs:
+        rows.append((number, inp, out))
+    if not rows:
         raise DataFormatError(f"{path} holds no lengths; one JSON object per line.")
+    return rows
+
+
+def read_lengths(path: Path, default_input: int | None) -> list[tuple[int, int]]:
+    """(input, output) tokens per request of a ``--lengths`` file (:func:`read_length_lines`;
+    ``default_input`` where a line has no input_tokens)."""
+    pairs = []
+    for number, inp, out in read_length_lines(path):
+        if inp is None and not default_input:
+            raise DataFormatError(f"{path}:{number}: input_tokens and output_tokens must be "
+                                  "≥ 1 (give --input-tokens when the file has none).")
+        pairs.append((inp if inp is not None else int(default_input or 0), out))
     return pairs
 
 

@@ -52,7 +52,8 @@ def recommend(profile: LatencyModel, accuracy: AccuracyModel, problem: Problem, 
     t0 = time.perf_counter()
     modes = power_modes if power_modes is not None else profile.power_modes()
     space = build_space(accuracy, power_modes=modes, models=models, quants=quants,
-                        budgets=budgets, max_samples=max_samples)
+                        budgets=budgets, max_samples=max_samples,
+                        input_tokens=problem.input_tokens)
     grid = evaluate_grid(profile, accuracy, space, problem)
     feas = grid.feasible()
     enumerated = space.size <= enumerate_limit
@@ -73,7 +74,8 @@ def recommend(profile: LatencyModel, accuracy: AccuracyModel, problem: Problem, 
     groups = [(int(k), int(n)) for k, n in groups]
     front_lat, points = pareto(grid, "latency")
     front_energy, _ = pareto(grid, "energy")
-    all_notes = [*(f"dropped {k}: {v}" for k, v in space.dropped.items()), *notes]
+    all_notes = [*(f"dropped {k}: {v}" for k, v in space.dropped.items()), *space.notes,
+                 *notes]
     fast = None if best is not None else fastest(grid)
     min_slo = None if best is not None else smallest_slo(grid)
     rec = Recommendation(

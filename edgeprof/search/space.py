@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edgeprof.catalog import canonical_name
-from edgeprof.errors import UserInputError
+from edgeprof.catalog import canonical_name, context_length
+from edgeprof.catalog.context import context_message
+from edgeprof.errors import ContextLengthError, UserInputError
 from edgeprof.search.protocols import AccuracyModel
 
 DEFAULT_BUDGETS = [128, 256, 512, 1024, 2048, 4096]
@@ -30,6 +31,7 @@ class Space:
     samples: list[int]
     valid: np.ndarray  # bool (K, B, N): budget and sample count available for the pair
     dropped: dict[str, str] = field(default_factory=dict)  # "model/quant" -> why
+    notes: list[str] = field(default_factory=list)  # budgets cut for a model, and why
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -48,8 +50,12 @@ class Space:
 def build_space(accuracy: AccuracyModel, *, power_modes: list[str | None],
                 models: list[str] | None = None, quants: list[str] | None = None,
                 budgets: list[int] | None = None, max_samples: int | None = None,
-                samples: list[int] | None = None) -> Space:
+                samples: list[int] | None = None, input_tokens: int | None = None) -> Space:
     """The space the accuracy data covers, restricted by the user's flags.
+
+    With ``input_tokens``, a budget whose prompt + budget exceeds a model's context length is
+    masked out for that model (noted), a model left with no budget is dropped (noted), and
+    :class:`~edgeprof.errors.ContextLengthError` is raised when no candidate fits at all.
 
     The pairs are the accuracy data's own: a ``-scaled-`` toy (:func:`is_toy`) enters only
     because the data names it — never as a stand-in for its base model — and a winner with
@@ -103,5 +109,41 @@ def build_space(accuracy: AccuracyModel, *, power_modes: list[str | None],
     if not valid.any():
         raise UserInputError("No budget in --budgets is covered by the accuracy data; use "
                              "the budgets it has (leave --budgets out).")
+    notes: list[str] = []
+    if input_tokens is not None:
+        valid = _within_context(pairs, budgets, valid, input_tokens, dropped, notes)
     return Space(pairs=pairs, power_modes=list(power_modes), budgets=list(budgets),
-                 samples=list(samples), valid=valid, dropped=dropped)
+                 samples=list(samples), valid=valid, dropped=dropped, notes=notes)
+
+
+def _within_context(pairs: list[tuple[str, str]], budgets: list[int], valid: np.ndarray,
+                    input_tokens: int, dropped: dict[str, str], notes: list[str]) -> np.ndarray:
+    """``valid`` less the (pair, budget) cells whose prompt + budget exceed the model's
+    context length; what was cut is recorded in ``dropped`` / ``notes``."""
+    contexts = {m: context_length(m) for m, _ in pairs}
+    fits = np.array([[contexts[m] is None or input_tokens + b <= contexts[m] for b in budgets]
+                     for m, _ in pairs], dtype=bool).reshape(len(pairs), len(budgets))
+    kept = valid & fits[:, :, None]
+    if not kept.any():
+        known = [(c, m) for m, c in contexts.items() if c is not None]
+        longest, model = max(known)
+        # the shortest budget the data covers for the longest-context model
+        rows = [k for k, (m, _) in enumerate(pairs) if m == model]
+        covered = [b for j, b in enumerate(budgets) if valid[rows, j].any()]
+        raise ContextLengthError(context_message(
+            model, longest, input_tokens, min(covered or budgets), inputs="--input-tokens",
+            outputs="--budgets", remedy="pick models with a longer context (--models)",
+            exceeds=f"the context length of every candidate model (the longest: {model}, "
+                    f"{longest} tokens)"))
+    for k, (m, q) in enumerate(pairs):
+        if valid[k].any() and not kept[k].any():
+            least = min(b for j, b in enumerate(budgets) if valid[k, j].any())
+            dropped[f"{m}/{q}"] = (f"--input-tokens {input_tokens} + its smallest budget "
+                                   f"{least} exceeds its context length of {contexts[m]}")
+    cut = sorted({(m, contexts[m]) for k, (m, _) in enumerate(pairs)
+                  if kept[k].any() and (valid[k] & ~kept[k]).any()})
+    for m, ctx in cut:
+        notes.append(f"{m}: budgets above {int(ctx or 0) - input_tokens} tokens left out "
+                     f"(--input-tokens {input_tokens} + budget would exceed its context "
+                     f"length of {ctx})")
+    return kept

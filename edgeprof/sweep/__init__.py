@@ -2,7 +2,8 @@
 
 from edgeprof.sweep.grid import Group, Point, all_points, expand
 from edgeprof.sweep.runner import SweepResult, SweepRunner, prepare
-from edgeprof.sweep.spec import SweepSpec, build_spec, read_spec_file
+from edgeprof.sweep.spec import SweepSpec, build_spec
+from edgeprof.sweep.spec_file import read_spec_file
 from edgeprof.sweep.store import SweepStore
 from edgeprof.sweep.summary import summarize
 

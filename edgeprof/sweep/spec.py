@@ -7,10 +7,8 @@ Flags override the file key by key.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from edgeprof.catalog import get_quant, resolve_model
@@ -95,55 +93,36 @@ _ALIASES = {"input_tokens": "inputs", "output_tokens": "outputs", "batch": "batc
             "power-modes": "power_modes", "timeout-per-point": "timeout_per_point_s"}
 
 
-def _normalise(raw: dict[str, Any]) -> dict[str, Any]:
-    return {_ALIASES.get(k, k.replace("-", "_")): v for k, v in raw.items()}
+def normalise_keys(raw: dict[str, Any]) -> dict[str, Any]:
+    """Spec-file and flag spellings → field names."""
+    return {_ALIASES.get(k, str(k).replace("-", "_")): v for k, v in raw.items()}
 
 
-def read_spec_file(path: Path | str) -> dict[str, Any]:
-    """The raw keys of a YAML spec file (validated later, with the flags merged in)."""
-    path = Path(path)
-    try:
-        from edgeprof.files import read_text_checked
-
-        data = yaml.safe_load(read_text_checked(path, "spec file", "check the --spec path"))
-    except OSError as exc:
-        raise UserInputError(f"Cannot read the spec file {path} ({exc.strerror}); "
-                             "check the --spec path.") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise DataFormatError(f"{path} is not valid YAML{where}; fix the spec file.") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise DataFormatError(f"{path} must hold a mapping of sweep keys (models:, quants:, …).")
-    data = data.get("sweep", data) if isinstance(data.get("sweep"), dict) else data
-    return _normalise(data)
-
-
-def _check_spec_limits(spec: SweepSpec) -> None:
-    """Engine options typed per engine; prompt + output within each model's context."""
+def _check_spec_limits(spec: SweepSpec, named: dict[str, str]) -> None:
+    """Engine options typed per engine; prompt + output within each model's context
+    (``named``: how to call the inputs/outputs in the message — a flag or a file key)."""
+    from edgeprof.catalog import check_context
     from edgeprof.engines.options import check_engine_options
 
     check_engine_options(spec.engine, spec.engine_options)
-    longest = max(spec.inputs) + max(spec.outputs)
     for name in spec.models:
-        limit = resolve_model(name).max_position
-        if longest > limit:
-            raise UserInputError(f"--inputs {max(spec.inputs)} + --outputs {max(spec.outputs)} "
-                                 f"= {longest} tokens exceeds {name}'s context length of "
-                                 f"{limit}; use shorter lengths.")
+        check_context(name, max(spec.inputs), max(spec.outputs), inputs=named["inputs"],
+                      outputs=named["outputs"])
 
 
 def build_spec(file_keys: dict[str, Any] | None = None, **flags: Any) -> SweepSpec:
     """Merge spec-file keys and flags (flags win; ``None`` flags are ignored) and validate."""
-    merged = _normalise(dict(file_keys or {}))
-    merged.update(_normalise({k: v for k, v in flags.items() if v is not None}))
+    merged = normalise_keys(dict(file_keys or {}))
+    given = normalise_keys({k: v for k, v in flags.items() if v is not None})
+    merged.update(given)
+    path = getattr(file_keys, "path", None)  # a SpecFileKeys from read_spec_file
+    named = {k: f"{k} (in {path})" if path is not None and k in file_keys and k not in given
+             else f"--{k}" for k in ("inputs", "outputs")}
     if "models" not in merged:
         raise UserInputError("No models to sweep; pass --models a,b or put models: in --spec.")
     try:
         spec = SweepSpec.model_validate(merged)
-        _check_spec_limits(spec)
+        _check_spec_limits(spec, named)
         return spec
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -1,0 +1,103 @@
+"""The ``edgeprof predict --points`` CSV: typed rows, each within its model's context.
+
+Columns ``model, quant, input_tokens, output_tokens`` and optionally ``batch``,
+``power_mode``, ``engine``. Each row is a :class:`PointRow`; a wrong value is one error
+naming the file, the line and the column, and a row whose input + output exceeds its
+model's context length is refused like the flags are (``edgeprof.catalog.check_context``).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from edgeprof.catalog import check_context, resolve_model
+from edgeprof.errors import DataFormatError, UserInputError
+from edgeprof.files import read_text_checked
+from edgeprof.fit.engine_terms import normalize_engine
+from edgeprof.units import MAX_INT
+
+COLUMNS = ("model", "quant", "input_tokens", "output_tokens")
+OPTIONAL = ("batch", "power_mode", "engine")
+MAX_BATCH = 65536
+HINT = f"pass a CSV with columns {', '.join(COLUMNS)}[, {', '.join(OPTIONAL)}]"
+
+
+class PointRow(BaseModel):
+    """One point to predict."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(min_length=1)
+    quant: str = Field(min_length=1)
+    input_tokens: int = Field(ge=1, le=MAX_INT)
+    output_tokens: int = Field(ge=1, le=MAX_INT)
+    batch: int = Field(default=1, ge=1, le=MAX_BATCH)
+    power_mode: str | None = None
+    engine: str | None = None
+
+    @field_validator("batch", "power_mode", "engine", mode="before")
+    @classmethod
+    def _blank(cls, v: Any, info: Any) -> Any:  # an empty cell: the default
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return 1 if info.field_name == "batch" else None
+        return v
+
+    @field_validator("engine")
+    @classmethod
+    def _engine(cls, v: str | None) -> str | None:
+        return None if v is None else normalize_engine(v)
+
+    def as_point(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+def _row_error(exc: ValidationError, where: str) -> DataFormatError:
+    first = exc.errors()[0]
+    column = ".".join(str(x) for x in first["loc"]) or "row"
+    inner = (first.get("ctx") or {}).get("error")
+    if isinstance(inner, UserInputError):
+        return DataFormatError(f"{where} column {column!r}: {inner}")
+    if column in ("input_tokens", "output_tokens", "batch") and first["type"].startswith(
+            ("int_", "missing")):
+        return DataFormatError(f"{where} column {column!r}: token counts and batch must be "
+                               f"integers; got {first.get('input')!r:.40}.")
+    bound = {"input_tokens": f"1..{MAX_INT}", "output_tokens": f"1..{MAX_INT}",
+             "batch": f"1..{MAX_BATCH}"}.get(column)
+    if bound:
+        return DataFormatError(f"{where} column {column!r} must be in {bound} (input_tokens, "
+                               f"output_tokens and batch must be ≥ 1); got "
+                               f"{first.get('input')!r:.40}.")
+    return DataFormatError(f"{where} column {column!r}: {first['msg']}; got "
+                           f"{first.get('input')!r:.40}.")
+
+
+def read_points(path: Path) -> list[dict[str, Any]]:
+    """The points of a ``--points`` CSV, each checked against its model's context."""
+    if not path.exists():
+        raise UserInputError(f"{path} does not exist; {HINT}.")
+    text = read_text_checked(path, "points file", HINT)
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise DataFormatError(f"{path} lacks the columns {', '.join(missing)}; {HINT}.")
+    points = []
+    for line, raw in enumerate(reader, 2):
+        where = f"{path}:{line}:"
+        try:
+            row = PointRow.model_validate({k: v for k, v in raw.items() if k is not None})
+        except ValidationError as exc:
+            raise _row_error(exc, where) from None
+        try:
+            arch = resolve_model(row.model)
+        except UserInputError as exc:
+            raise type(exc)(f"{where} {exc}") from None
+        check_context(arch, row.input_tokens, row.output_tokens, inputs="input_tokens",
+                      outputs="output_tokens", where=f"{where} ")
+        points.append(row.as_point())
+    if not points:
+        raise DataFormatError(f"{path} holds no points; {HINT}.")
+    return points
