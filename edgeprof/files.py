@@ -156,9 +156,17 @@ def atomic_write(path: str | Path, data: str | bytes) -> Path:
     return p
 
 
+#: Coefficients a phase's form cannot do without (the others have defaults: a prefill fit
+#: without ``token_s``, written before it existed, reads as 0 — the previous form).
+REQUIRED_COEF = {"prefill": ("overhead_s", "s_per_tflop"), "decode": ("step_s", "kv_s")}
+#: Coefficients that must be ≥ 0 (fits are bounded so; a negative one breaks monotonicity).
+NON_NEGATIVE_COEF = {"prefill": ("overhead_s", "s_per_tflop", "token_s", "chunk_s")}
+
+
 def check_profile_fits(fits: Any, path: str | Path) -> list[dict[str, Any]]:
     """The ``fits:`` list of a profile: entries with a model and quant name and, for each
-    phase present, a ``coef`` mapping of finite numbers (a NaN coefficient is refused)."""
+    phase present, a ``coef`` mapping of finite numbers (a NaN coefficient is refused) with
+    the phase's required coefficients, non-negative where the form needs it."""
     hint = "regenerate it with `edgeprof fit`"
     if fits is None:
         return []
@@ -191,6 +199,14 @@ def check_profile_fits(fits: Any, path: str | Path) -> list[dict[str, Any]]:
                         not math.isfinite(v):
                     raise DataFormatError(f"The profile {path}: {where}.{name}.coef.{k} is "
                                           f"{v!r:.40}, not a finite number; {hint}.")
+            missing = [k for k in REQUIRED_COEF.get(name, ()) if k not in coef]
+            if missing:
+                raise DataFormatError(f"The profile {path}: {where}.{name}.coef lacks "
+                                      f"{', '.join(missing)}; {hint}.")
+            negative = [k for k in NON_NEGATIVE_COEF.get(name, ()) if coef.get(k, 0) < 0]
+            if negative:
+                raise DataFormatError(f"The profile {path}: {where}.{name}.coef."
+                                      f"{negative[0]} is negative; {hint}.")
     return fits
 
 
