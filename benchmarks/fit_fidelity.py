@@ -2,8 +2,12 @@
 
     python benchmarks/fit_fidelity.py [--reference DIR] [--cpu-sweep DIR]
 
-Prints JSON. Prefill: fitted on inputs ≤ 1024 only, MAPE over all 3–4097 inputs (points
-the fitter flags as outliers on the full data are reported separately). Decode: MAPE over
+Prints JSON. Prefill: the form at the 256-token GEMM tile (``forms.TILE_TOKENS``) fitted on
+inputs ≤ 1024 only, MAPE over all 3–4097 inputs and beyond 1024 (points the fitter flags as
+outliers on the full data are reported separately); held out: leave-one-length-out over all
+lengths, and fitted on alternate lengths, tested on the others. The same figures for the
+previous form (128-token padding, no per-token term) and the padding ``edgeprof fit``'s CV
+picks from the ≤ 1024 points are printed beside them. Decode: MAPE over
 the whole input × output grid, fitted on all of it and on a checkerboard half (tested on
 the other half). The study's published coefficients are evaluated on the same points.
 """
@@ -12,12 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from edgeprof.catalog import resolve_model
+from edgeprof.fit import forms
 from edgeprof.fit.fitters import DecodeModel, PrefillModel
+from edgeprof.fit.pipeline import choose_prefill
 from edgeprof.importers.edgereasoning import decode_rows, prefill_rows
 
 REF = Path(__file__).resolve().parents[2] / "shared/reference/edgereasoning-jetson-agx-orin"
@@ -31,6 +39,30 @@ PUBLISHED = {
 
 def _mape(pred: np.ndarray, y: np.ndarray) -> float:
     return float(100 * np.mean(np.abs(pred / y - 1))) if len(y) else float("nan")
+
+
+def _held_out(make: Callable[[], PrefillModel], X: np.ndarray, y: np.ndarray,
+              keep: np.ndarray) -> dict[str, float]:
+    """Held-out prefill MAPE over the kept points: leave one input length out (fit on all
+    the others), and fit on alternate lengths (every other one), tested on the rest."""
+    idx = np.flatnonzero(keep)
+    lolo = [abs(make().fit(X[np.setdiff1d(idx, [k])], y[np.setdiff1d(idx, [k])])
+                .predict(X[k:k + 1])[0] / y[k] - 1) for k in idx]
+    alt = []
+    for a, b in ((idx[::2], idx[1::2]), (idx[1::2], idx[::2])):
+        alt += list(np.abs(make().fit(X[a], y[a]).predict(X[b]) / y[b] - 1))
+    return {"leave_one_length_out_mape_pct": 100 * float(np.mean(lolo)),
+            "alternate_lengths_mape_pct": 100 * float(np.mean(alt))}
+
+
+def _prefill(make: Callable[[], PrefillModel], X: np.ndarray, y: np.ndarray,
+             short: np.ndarray, bad: np.ndarray) -> dict[str, Any]:
+    m = make().fit(X[short], y[short])
+    pred = m.predict(X)
+    return {"mape_all_pct": _mape(pred[~bad], y[~bad]),
+            "mape_le1024_pct": _mape(pred[short & ~bad], y[short & ~bad]),
+            "mape_gt1024_pct": _mape(pred[~short & ~bad], y[~short & ~bad]),
+            **_held_out(make, X, y, ~bad), "coef": m.coef_}
 
 
 def jetson(ref: Path) -> dict:
@@ -50,25 +82,38 @@ def jetson(ref: Path) -> dict:
         P = np.array([(r.input_tokens, 1, 1, r.ttft_s) for r in pre if r.model == model], float)
         Xp, yp = P[:, :3], P[:, 3]
         short = Xp[:, 0] <= 1024
-        pm = PrefillModel(arch, dm.coef_["step_s"]).fit(Xp[short], yp[short])
-        flags = PrefillModel(arch, dm.coef_["step_s"]).fit(Xp, yp).outliers_
+        step = dm.coef_["step_s"]
+
+        def tiled(step: float = step, arch: Any = arch) -> PrefillModel:
+            return PrefillModel(arch, step, pad_tokens=forms.TILE_TOKENS)
+
+        def previous(step: float = step, arch: Any = arch) -> PrefillModel:
+            return PrefillModel(arch, step, pad_tokens=forms.PAD_TOKENS, fit_token=False)
+
+        flags = tiled().fit(Xp, yp).outliers_
         bad = np.isin(Xp[:, 0], [o["input_tokens"] for o in flags])
-        pred = pm.predict(Xp)
+        new = _prefill(tiled, Xp, yp, short, bad)
+        pred = tiled().fit(Xp[short], yp[short]).predict(Xp)
+        cv, tried = choose_prefill(arch, step, Xp[short], yp[short])
+        cv_pred = cv.predict(Xp)
         pad = np.ceil(Xp[:, 0] / 128) * 128
         pub_p = a * pad**2 + b * pad + c
         out[model] = {
             "prefill": {
                 "fit_on": "input_tokens <= 1024", "n_fit": int(short.sum()),
-                "mape_all_pct": _mape(pred[~bad], yp[~bad]),
-                "mape_le1024_pct": _mape(pred[short & ~bad], yp[short & ~bad]),
-                "mape_gt1024_pct": _mape(pred[~short & ~bad], yp[~short & ~bad]),
+                "pad_tokens": forms.TILE_TOKENS, **new,
+                "previous_form": _prefill(previous, Xp, yp, short, bad),
+                "cv_selected": {"pad_tokens": int(cv.coef_["pad_tokens"]),
+                                "pad_tokens_tried_cv_mape": tried,
+                                "mape_all_pct": _mape(cv_pred[~bad], yp[~bad]),
+                                "mape_gt1024_pct": _mape(cv_pred[~short & ~bad],
+                                                         yp[~short & ~bad])},
                 "published_mape_all_pct": _mape(pub_p[~bad], yp[~bad]),
                 "published_mape_le1024_pct": _mape(pub_p[short & ~bad], yp[short & ~bad]),
                 "outliers": [{"input_tokens": int(o["input_tokens"]), "ttft_s": o["measured"],
                               "fit_error_pct": _mape(pred[Xp[:, 0] == o["input_tokens"]],
                                                      yp[Xp[:, 0] == o["input_tokens"]])}
-                             for o in flags],
-                "coef": pm.coef_},
+                             for o in flags]},
             "decode": {
                 "n": len(yd), "mape_all_pct": _mape(dm.predict(Xd), yd),
                 "half_fit_test_mape_pct": _mape(dh.predict(Xd[~half]), yd[~half]),

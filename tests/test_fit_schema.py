@@ -15,7 +15,7 @@ GOOD = {"model": "qwen2.5-1.5b", "quant": "bf16", "engine": "vllm",
         "provenance": "predicted:measured-fit",
         "prefill": {"form": "a + b*I", "coef": {"overhead_s": 0.01, "s_per_tflop": 1e-12},
                     "interval": {"lo": 0.9, "hi": 1.1}, "cv_mape": 0.03, "extra_key": [1]},
-        "decode": {"coef": {"step_s": 0.02}},
+        "decode": {"coef": {"step_s": 0.02, "kv_s": 1e-9}},
         "power": {"decode_energy": {"coef": {"j_per_token": 0.5}}, "prefill_power": None}}
 
 

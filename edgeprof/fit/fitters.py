@@ -143,19 +143,30 @@ class PhaseModel:
 
 
 class PrefillModel(PhaseModel):
-    """TTFT = overhead + s_per_tflop·work(padded I, B) + (chunks−1)·chunk_s."""
+    """TTFT = overhead + s_per_tflop·work(padded I, B) + token_s·B·I + (chunks−1)·chunk_s.
+
+    ``token_s`` (the per-actual-token slope inside a tile) is fitted only with a padding
+    above 1 token (at 1 it is the GEMM term itself) and ``fit_token``; else it stays 0, the
+    form before it existed.
+    """
 
     phase = "prefill"
     form = ("overhead_s + s_per_tflop*B*(2*linear*P + 2*vocab*hidden + attn_factor*2*L*H*D*P^2)"
-            "/1e12 + (ceil(B*I/chunk_tokens)-1)*chunk_s, P=ceil(I/pad)*pad")
-    params = ("overhead_s", "s_per_tflop")
+            "/1e12 + token_s*B*I + (ceil(B*I/chunk_tokens)-1)*chunk_s, P=ceil(I/pad)*pad")
+    params = ("overhead_s", "s_per_tflop", "token_s")
 
     def __init__(self, arch: ArchSpec, chunk_s: float = 0.0, *, pad_tokens: int = forms.PAD_TOKENS,
                  attn_factor: float = forms.ATTN_FACTOR,
-                 chunk_tokens: int = forms.CHUNK_TOKENS) -> None:
+                 chunk_tokens: int = forms.CHUNK_TOKENS, fit_token: bool = True) -> None:
         super().__init__({"chunk_s": chunk_s, "pad_tokens": pad_tokens,
-                          "attn_factor": attn_factor, "chunk_tokens": chunk_tokens})
+                          "attn_factor": attn_factor, "chunk_tokens": chunk_tokens,
+                          "token_s": 0.0})
         self.arch = arch
+        self.fit_token = fit_token
+
+    def _free(self, X: np.ndarray) -> tuple[str, ...]:
+        return self.params if self.fit_token and self.fixed["pad_tokens"] > 1 else \
+            self.params[:2]
 
     def _evaluate(self, coef: dict[str, float], X: np.ndarray) -> np.ndarray:
         return forms.prefill_time(coef, self.arch, X[:, 0], X[:, 2])
@@ -163,8 +174,9 @@ class PrefillModel(PhaseModel):
     def _start(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         work = forms.prefill_tflops(self.arch, X[:, 0], X[:, 2])
         slope = float(np.median(y / np.maximum(work, 1e-12)))
-        return (np.array([0.2 * float(np.min(y)), 0.5 * slope]), np.zeros(2),
-                np.array([float(np.max(y)), np.inf]))
+        per_token = float(np.median(y / np.maximum(X[:, 0] * X[:, 2], 1.0)))
+        return (np.array([0.2 * float(np.min(y)), 0.5 * slope, 0.05 * per_token]), np.zeros(3),
+                np.array([float(np.max(y)), np.inf, np.inf]))
 
 
 class DecodeModel(PhaseModel):

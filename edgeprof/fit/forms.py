@@ -11,6 +11,7 @@ import numpy as np
 from edgeprof.catalog import ArchSpec
 
 PAD_TOKENS = 128          # tensor-core tile: prefill cost steps at multiples of this
+TILE_TOKENS = 256         # rows (tokens) of cuBLAS's largest Ampere tensor-core GEMM tile (256x128)
 CHUNK_TOKENS = 2048       # vLLM's default max_num_batched_tokens with chunked prefill
 ATTN_FACTOR = 2.0         # attention FLOPs run at half the GEMM efficiency (prior)
 
@@ -33,13 +34,26 @@ def prefill_tflops(arch: ArchSpec, input_tokens: np.ndarray, batch: np.ndarray,
 
 def prefill_time(coef: dict[str, float], arch: ArchSpec, input_tokens: np.ndarray,
                  batch: np.ndarray) -> np.ndarray:
-    """overhead + s_per_tflop·work + (chunks−1)·chunk_s."""
+    """overhead + s_per_tflop·work(padded I) + token_s·B·I + (chunks−1)·chunk_s.
+
+    The padded work steps at whole tiles of ``pad_tokens``; ``token_s`` is the cost per
+    actual prompt token (the slope inside a tile: the rows' loads and stores, norms, rotary,
+    activations, KV-cache writes). A profile written before ``token_s`` existed lacks it: 0,
+    the old form. Every term is non-decreasing in I for non-negative coefficients.
+    """
     pad = int(coef.get("pad_tokens", PAD_TOKENS))
     work = prefill_tflops(arch, input_tokens, batch, pad, coef.get("attn_factor", ATTN_FACTOR))
     tokens = np.asarray(input_tokens, float) * np.asarray(batch, float)
     chunks = np.ceil(np.maximum(tokens, 1.0) / coef.get("chunk_tokens", CHUNK_TOKENS))
-    return (coef["overhead_s"] + coef["s_per_tflop"] * work
+    return (coef["overhead_s"] + coef["s_per_tflop"] * work + coef.get("token_s", 0.0) * tokens
             + (chunks - 1.0) * coef.get("chunk_s", 0.0))
+
+
+def effective_s_per_tflop(coef: dict[str, float], arch: ArchSpec) -> float:
+    """Seconds per GEMM TFLOP with the per-token term folded in (token_s ÷ GEMM TFLOP per
+    token): the figure a roofline's compute efficiency compares with."""
+    per_token_tflop = 2.0 * arch.linear_params / 1e12
+    return float(coef["s_per_tflop"] + coef.get("token_s", 0.0) / per_token_tflop)
 
 
 def decode_time(coef: dict[str, float], input_tokens: np.ndarray, output_tokens: np.ndarray,

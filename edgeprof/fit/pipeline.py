@@ -23,7 +23,9 @@ from edgeprof.fit.fitters import (
 from edgeprof.fit.roofline import spec_coefficients
 from edgeprof.table import Measurement
 
-PAD_CHOICES = (1, 16, 64, forms.PAD_TOKENS)  # prefill token paddings the fit chooses from
+# prefill token paddings the fit chooses from (by CV): per token (a CPU) up to the 256-row
+# GEMM tile (forms.TILE_TOKENS)
+PAD_CHOICES = (1, 16, 64, forms.PAD_TOKENS, forms.TILE_TOKENS)
 
 Key = tuple[str, str, str, str | None]
 
@@ -108,16 +110,29 @@ def fit_group(key: Key, rows: list[Measurement], spec: DeviceSpec) -> dict[str, 
     return entry
 
 
-def _fit_prefill(arch: Any, chunk_s: float, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """The prefill fit at the token padding that cross-validates best.
+def _cv(m: PrefillModel) -> float:
+    cv = m.cv_mape_
+    return float(cv) if cv is not None and np.isfinite(cv) else float(m.train_mape_)
 
-    GPU GEMM kernels cost whole tiles (vLLM on an Orin steps at 128 tokens); a CPU pays per
-    token. Which one a device × engine shows is read from the data, not assumed.
+
+def choose_prefill(arch: Any, chunk_s: float, X: np.ndarray,
+                   y: np.ndarray) -> tuple[PrefillModel, dict[str, float]]:
+    """The prefill model at the token padding that cross-validates best, and the CV MAPE of
+    every padding tried.
+
+    GPU GEMM kernels cost whole tiles (vLLM on an Orin steps at 128 or 256 tokens); a CPU
+    pays per token. Which one a device × engine shows is read from the data, not assumed.
+    A padding above 1 token also fits ``token_s``, the slope inside a tile.
     """
     fits = [PrefillModel(arch, chunk_s, pad_tokens=pad).fit(X, y) for pad in PAD_CHOICES]
-    best = min(fits, key=lambda m: m.cv_mape_ if m.cv_mape_ is not None else m.train_mape_)
+    best = min(fits, key=_cv)
+    return best, {str(int(m.fixed["pad_tokens"])): m.cv_mape_ for m in fits}
+
+
+def _fit_prefill(arch: Any, chunk_s: float, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    best, tried = choose_prefill(arch, chunk_s, X, y)
     record = best.record()
-    record["pad_tokens_tried"] = {str(int(m.fixed["pad_tokens"])): m.cv_mape_ for m in fits}
+    record["pad_tokens_tried"] = tried
     return record
 
 
@@ -153,4 +168,4 @@ def fit_rows(rows: list[Measurement], spec: DeviceSpec) -> list[dict[str, Any]]:
     return [fit_group(k, v, spec) for k, v in sorted(groups.items(), key=lambda kv: str(kv[0]))]
 
 
-__all__ = ["fit_rows", "forms", "group_rows", "split_throttled", "throttled"]
+__all__ = ["choose_prefill", "fit_rows", "forms", "group_rows", "split_throttled", "throttled"]

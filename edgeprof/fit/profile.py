@@ -289,6 +289,7 @@ class Profile:
         d["per_seq_s"] = d.get("per_seq_s", 0.0) * ratio_peak
         p = dict(donor["prefill"]["coef"])
         p["s_per_tflop"] *= ratio_peak
+        p["token_s"] = p.get("token_s", 0.0) * ratio_peak  # the per-token share of the work
         p["chunk_s"] = d["step_s"]
         return _Plan(arch, q, p, d, _iv(donor["prefill"]), _iv(donor["decode"]),
                      Provenance.SPEC, donor, widen=TRANSFER_WIDEN,

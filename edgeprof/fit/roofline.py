@@ -15,6 +15,7 @@ import numpy as np
 from edgeprof.catalog import ArchSpec, get_quant
 from edgeprof.device.spec import DeviceSpec
 from edgeprof.errors import UnsupportedError
+from edgeprof.fit.forms import effective_s_per_tflop
 
 # Conservative defaults (used until a profile's measured fits calibrate them).
 DEFAULT_CALIBRATION: dict[str, float] = {
@@ -76,7 +77,7 @@ def calibrate(entries: list[dict[str, Any]], spec: DeviceSpec,
         bw = bandwidth(spec, mode)
         if e.get("prefill"):
             coef = e["prefill"]["coef"]
-            comp.append(1e12 / (coef["s_per_tflop"] * peak))
+            comp.append(1e12 / (effective_s_per_tflop(coef, arch) * peak))
             pre_oh.append(max(coef["overhead_s"] - arch.decode_stream_bytes(e["quant"]) / bw,
                               0.0))
         if e.get("decode"):

@@ -20,6 +20,11 @@ from edgeprof.errors import DataFormatError
 from edgeprof.estimates import Provenance
 
 HINT = "regenerate it with `edgeprof fit`"
+#: Coefficients a phase's form cannot do without (the others have defaults: a prefill fit
+#: without ``token_s``, written before it existed, reads as 0 — the previous form).
+REQUIRED_COEF = {"prefill": ("overhead_s", "s_per_tflop"), "decode": ("step_s", "kv_s")}
+#: Coefficients that must be ≥ 0 (fits are bounded so; a negative one breaks monotonicity).
+NON_NEGATIVE_COEF = {"prefill": ("overhead_s", "s_per_tflop", "token_s", "chunk_s")}
 
 
 class Interval(BaseModel):
@@ -87,9 +92,21 @@ def check_fits(fits: Any, path: str | Path) -> list[dict[str, Any]]:
         if not isinstance(entry, dict):
             raise DataFormatError(f"The profile {path}: fits[{n}] must be a mapping; {HINT}.")
         try:
-            FitEntry.model_validate(entry)
+            fit = FitEntry.model_validate(entry)
         except ValidationError as exc:
             raise DataFormatError(f"The profile {path}: {_describe(n, exc)}; {HINT}.") from None
+        for phase in ("prefill", "decode"):
+            rec = getattr(fit, phase)
+            if rec is None:
+                continue
+            missing = [k for k in REQUIRED_COEF[phase] if k not in rec.coef]
+            if missing:
+                raise DataFormatError(f"The profile {path}: fits[{n}].{phase}.coef lacks "
+                                      f"{', '.join(missing)}; {HINT}.")
+            negative = [k for k in NON_NEGATIVE_COEF.get(phase, ()) if rec.coef.get(k, 0) < 0]
+            if negative:
+                raise DataFormatError(f"The profile {path}: fits[{n}].{phase}.coef."
+                                      f"{negative[0]} is negative; {HINT}.")
     return fits
 
 
