@@ -11,8 +11,24 @@ from statistics import NormalDist
 from edgeprof.errors import UserInputError
 
 
+class ProblemLabels:
+    """How every output names a problem's percentile and the bound it checks at (for
+    classes with ``percentile`` and ``confidence``: the Problem and the recommendation's
+    copy of it)."""
+
+    @property
+    def pct_label(self) -> str:
+        """``p95``."""
+        return percentile_label(self.percentile)  # type: ignore[attr-defined]
+
+    @property
+    def bound_label(self) -> str:
+        """``point`` or ``90% upper bound``."""
+        return bound_label(self.confidence)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
-class Problem:
+class Problem(ProblemLabels):
     """Maximize predicted accuracy subject to latency, memory and energy limits.
 
     Latency is the request's end-to-end time at the ``percentile``-th percentile of the
@@ -51,13 +67,6 @@ class Problem:
         """Power of ``hi / value`` giving the upper ``confidence``-bound (0: the point)."""
         return bound_exponent(self.confidence)
 
-    @property
-    def bound_label(self) -> str:
-        return bound_label(self.confidence)
-
-    @property
-    def pct_label(self) -> str:
-        return percentile_label(self.percentile)
 
     def fingerprint(self, axes: dict[str, list], profile_hash: str, accuracy_source: str) -> str:
         """Identifies the problem, so workers sharing a study can check they agree."""

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edgeprof.errors import DataFormatError, UserInputError
 from edgeprof.estimates import Estimate
-from edgeprof.search.problem import Problem, bound_label, percentile_label
+from edgeprof.search.problem import Problem, ProblemLabels
 from edgeprof.units import format_bytes
 
 #: Version of the recommendation file this edgeprof writes; ``load_recommendation`` reads
@@ -17,7 +17,7 @@ from edgeprof.units import format_bytes
 SCHEMA_VERSION = 1
 
 
-class RecProblem(BaseModel):
+class RecProblem(BaseModel, ProblemLabels):
     """The question a recommendation answers, as written in the file: the search's
     :class:`~edgeprof.search.problem.Problem` plus the space it ran over."""
 
@@ -43,15 +43,6 @@ class RecProblem(BaseModel):
 
         return cls(**asdict(problem), quantile=problem.quantile, space_size=space_size,
                    axes=axes, device=device, latency_rule=latency_rule)
-
-    @property
-    def pct_label(self) -> str:
-        """``p95``: the SLO's percentile, as every output names it."""
-        return percentile_label(self.percentile)
-
-    @property
-    def bound_label(self) -> str:
-        return bound_label(self.confidence)
 
     def describe(self) -> str:
         """One line: SLO, prompt, limits and the space searched."""
