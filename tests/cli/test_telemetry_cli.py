@@ -10,7 +10,7 @@ import pytest
 
 from edgeprof.device.nvidia.nvml import NvmlSource
 
-ORIN = Path(__file__).parent / "fixtures" / "telemetry" / "orin-agx-jp6"
+ORIN = Path(__file__).parents[1] / "fixtures" / "telemetry" / "orin-agx-jp6"
 RAILS_W = {"VDD_GPU_SOC": 5.024 * 0.610, "VDD_CPU_CV": 5.024 * 0.152,
            "VIN_SYS_5V0": 5.016 * 0.604, "VDDQ_VDD2_1V8AO": 5.032 * 0.101}
 

@@ -33,7 +33,7 @@ from edgeprof.search import Problem, recommend
 from edgeprof.search.synthetic import SyntheticAccuracy, SyntheticProfile, synthetic_device
 
 pytest.importorskip("llama_cpp.server.app", reason="llama-cpp-python[server] not installed")
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 llama_server = pytest.importorskip("llama_server", reason="tests/llama_server.py is missing")
 
 MODEL = "qwen2.5-0.5b-scaled-2L"

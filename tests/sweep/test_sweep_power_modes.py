@@ -15,8 +15,8 @@ from edgeprof.sweep import runner as runner_module
 from edgeprof.table import read_measurements
 from edgeprof.telemetry import NullSampler
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "sweep"))
+sys.path.insert(0, str(Path(__file__).parents[1]))
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "sweep"))
 from sweep_engines import SleepEngine
 from test_jetson_power import BOARDS, FakeBoard, _on_path
 

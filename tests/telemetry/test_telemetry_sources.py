@@ -24,7 +24,7 @@ from edgeprof.errors import UnsupportedError, UserInputError
 from edgeprof.telemetry import default_sampler, detect_source
 from edgeprof.telemetry.memory import unified_memory
 
-FIX = Path(__file__).parent / "fixtures" / "telemetry"
+FIX = Path(__file__).parents[1] / "fixtures" / "telemetry"
 REC = FIX / "recorded"
 
 

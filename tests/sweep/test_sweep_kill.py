@@ -14,7 +14,7 @@ import pytest
 
 from edgeprof.table import read_measurements
 
-FIXTURES = Path(__file__).parent / "fixtures" / "sweep"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "sweep"
 ARGS = ["sweep", "--engine", "sleep", "--models", "qwen2.5-0.5b-scaled-2L",
         "--quants", "fp32,int8", "--inputs", "16,32,64", "--outputs", "8,16", "--batches", "1,2",
         "--repeats", "3", "--warmup", "1", "--idle-baseline", "0", "--json"]

@@ -14,7 +14,7 @@ from edgeprof.sweep import SweepStore, build_spec, prepare
 from edgeprof.table import read_measurements
 from edgeprof.telemetry import NullSampler, PhaseEnergy
 
-FIXTURES = Path(__file__).parent / "fixtures" / "sweep"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "sweep"
 sys.path.insert(0, str(FIXTURES))
 import sweep_engines  # noqa: E402
 from sweep_engines import SleepEngine  # noqa: E402

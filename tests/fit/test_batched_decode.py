@@ -15,7 +15,7 @@ from edgeprof.device.spec import load_device_spec
 from edgeprof.fit import Profile
 from edgeprof.fit.roofline import bandwidth
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JB = ROOT.parent / "shared/reference/jetson-published-benchmarks/benchmarks.csv"
 needs_ref = pytest.mark.skipif(not JB.is_file(), reason="reference data not present")
 FITTED = "deepseek-r1-distill-qwen-1.5b"  # measured (EdgeReasoning) at batch 1 only

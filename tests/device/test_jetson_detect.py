@@ -16,7 +16,7 @@ import pytest
 from edgeprof.device import detect as detect_mod
 from edgeprof.device import list_device_names
 
-BOARDS = Path(__file__).parent / "fixtures" / "boards"
+BOARDS = Path(__file__).parents[1] / "fixtures" / "boards"
 BOARD_NAMES = sorted(p.name for p in BOARDS.iterdir() if (p / "expected.json").exists())
 
 

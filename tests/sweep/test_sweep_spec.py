@@ -11,7 +11,7 @@ import pytest
 from edgeprof.errors import UnknownModelError, UnknownQuantError, UserInputError
 from edgeprof.sweep import all_points, build_spec, read_spec_file
 
-FIXTURES = Path(__file__).parent / "fixtures" / "sweep"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "sweep"
 
 
 @pytest.fixture(autouse=True)

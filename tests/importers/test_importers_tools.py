@@ -17,7 +17,7 @@ from edgeprof.importers.llama_bench import gguf_quant, llama_bench_rows
 from edgeprof.importers.vllm_bench import vllm_bench_rows
 from edgeprof.table import read_measurements, read_run_conditions
 
-FIX = Path(__file__).parent / "fixtures" / "importers"
+FIX = Path(__file__).parents[1] / "fixtures" / "importers"
 NX = ImportOptions(device="jetson-orin-nx-16gb")
 
 

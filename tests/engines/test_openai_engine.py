@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 from fake_openai_server import CHAT_OVERHEAD, FakeConfig, fake_openai_server
 
 from edgeprof.catalog import resolve_model

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
 llama_server = pytest.importorskip("llama_server", reason="tests/llama_server.py is missing")
 

@@ -17,7 +17,7 @@ from edgeprof.device.jetson.tools import (
 )
 from edgeprof.errors import UnsupportedError, UserInputError
 
-BOARDS = Path(__file__).parent / "fixtures" / "boards"
+BOARDS = Path(__file__).parents[1] / "fixtures" / "boards"
 
 
 class FakeBoard:

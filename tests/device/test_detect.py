@@ -16,7 +16,7 @@ from edgeprof.device.jetson import board as jetson_board
 from edgeprof.device.nvidia import gpus as nvidia_gpus
 from edgeprof.errors import UserInputError
 
-ROOTS = Path(__file__).parent / "fixtures" / "detect"
+ROOTS = Path(__file__).parents[1] / "fixtures" / "detect"
 
 
 @pytest.fixture

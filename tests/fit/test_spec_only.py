@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REF = ROOT.parent / "shared/reference/edgereasoning-jetson-agx-orin"
 pytestmark = pytest.mark.skipif(not REF.is_dir(), reason="reference data not present")
 

@@ -155,7 +155,7 @@ def test_server_helper_serves_the_gguf_and_always_stops_it():
     import urllib.request
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).parent))
+    sys.path.insert(0, str(Path(__file__).parents[1]))
     import llama_server
 
     gguf_path = llama_server.random_gguf(Path("."), "qwen2.5-0.5b-scaled-2L", "Q4_0")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))
 from fake_openai_server import fake_openai_server
 
 from edgeprof.fit.concurrency import ConcurrentProfile, factors, fit_concurrency

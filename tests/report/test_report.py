@@ -25,7 +25,7 @@ from edgeprof.table import read_measurements
 from edgeprof.telemetry import NullSampler, Sampler
 from edgeprof.telemetry.trace import TRACE_FILE, read_power_trace
 
-FIXTURES = Path(__file__).parent / "fixtures" / "sweep"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "sweep"
 sys.path.insert(0, str(FIXTURES))
 from sweep_engines import SleepEngine  # noqa: E402
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KIT = ROOT / "jetson"
-FAKES = Path(__file__).parent / "fixtures" / "jetson_kit"
-BOARD_ETC = Path(__file__).parent / "fixtures" / "boards" / "agx-orin-64gb-devkit" / "etc"
+FAKES = Path(__file__).parents[1] / "fixtures" / "jetson_kit"
+BOARD_ETC = Path(__file__).parents[1] / "fixtures" / "boards" / "agx-orin-64gb-devkit" / "etc"
 VENV_BIN = Path(sys.executable).parent
 
 

@@ -14,7 +14,7 @@ import pytest
 from edgeprof.sweep.store import SweepStore, death_cause
 from edgeprof.table import read_measurements
 
-FIXTURES = Path(__file__).parent / "fixtures" / "sweep"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "sweep"
 ARGS = ["sweep", "--engine", "kill", "--models", "qwen2.5-0.5b-scaled-2L", "--quants", "fp32",
         "--inputs", "16,32,64", "--outputs", "4", "--batches", "1", "--repeats", "2",
         "--warmup", "0", "--idle-baseline", "0", "--json"]
