@@ -126,16 +126,18 @@ def fit_terms(obs: list[Obs], prior: dict[str, float] | None = None,
 MIN_QUANT_FIGURES = 3  # figures of one quant before it gets its own terms
 
 
-def fit_engines(obs: list[Obs]) -> dict[str, dict[str, Any]]:
+def fit_engines(obs: list[Obs],
+                prior: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """Terms per engine fitted on that engine's figures; per (engine, quant) under
     ``quants`` where the engine has several quants and this one ≥ MIN_QUANT_FIGURES figures
-    (fitted with the engine's pooled terms as the prior)."""
+    (fitted with the engine's pooled terms as the prior). ``prior``: per-engine terms to pull
+    towards instead of the roofline defaults (a device fitted against its class's terms)."""
     by: dict[str, list[Obs]] = defaultdict(list)
     for o in obs:
         by[o.engine].append(o)
     out = {}
     for e, v in sorted(by.items()):
-        pooled = fit_terms(v)
+        pooled = fit_terms(v, prior=(prior or {}).get(e))
         quants = sorted({o.quant for o in v})
         per_q = {}
         if len(quants) > 1:
