@@ -31,7 +31,15 @@ COLUMNS = ("board", "power_mode", "engine", "model", "quant", "input_tokens", "o
 
 
 def main(argv: list[str]) -> int:
-    backends = argv or ["trtllm", "vllm"]
+    """``aic_reference.py [BACKEND [SYSTEM ...]] [--points B:I:O,...]``; point-major order,
+    so a run stopped early still covers every card."""
+    points = POINTS
+    if "--points" in argv:  # --points B:I:O,B:I:O,...
+        k = argv.index("--points")
+        points = [tuple(int(x) for x in p.split(":")) for p in argv[k + 1].split(",")]
+        argv = argv[:k] + argv[k + 2:]
+    backends = argv[:1] or ["trtllm", "vllm"]
+    systems = argv[1:] or list(SYSTEMS)
     logging.disable(logging.WARNING)
     from importlib.metadata import version
 
@@ -41,27 +49,28 @@ def main(argv: list[str]) -> int:
     ver = version("aiconfigurator")
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(COLUMNS)
-    for system, backend, model, quant in itertools.product(SYSTEMS, backends, MODELS, QUANTS):
-        if quant == "fp8" and (system in NO_FP8 or (backend == "vllm" and system != "h100_sxm")):
+    sys.stdout.flush()
+    for (b, i, o), backend, system, model, quant in itertools.product(
+            points, backends, systems, MODELS, QUANTS):
+        if quant == "fp8" and (system in NO_FP8 or backend == "vllm"):
             continue
         gemm, kv, fmha = QUANTS[quant]
-        for b, i, o in POINTS:
-            try:
-                r = cli_estimate(model, system, mode="static", backend_name=backend, isl=i, osl=o,
-                                 batch_size=b, tp_size=1, gemm_quant_mode=gemm,
-                                 kvcache_quant_mode=kv, fmha_quant_mode=fmha)
-            except Exception as exc:  # a combination the database lacks: say so, go on
-                print(f"skip {system} {backend} {model} {quant} B={b} I={i}: {exc}"[:200],
-                      file=sys.stderr)
-                continue
-            src = (f"AIConfigurator {ver} database estimate (silicon-measured kernels); "
-                   f"{system} {backend} {r.backend_version}; static mode, tp1; pypi.org/project/"
-                   "aiconfigurator; benchmarks/aic_reference.py")
-            note = f"gemm/kv/fmha {gemm}/{kv}/{fmha}; model_path {model}"
-            for metric, value in (("ttft_ms", r.ttft), ("tpot_ms", r.tpot)):
-                w.writerow((SYSTEMS[system], "default", backend, MODELS[model], quant, i, o, b,
-                            metric, f"{value:.4f}", "ms", src, note))
-            sys.stdout.flush()
+        try:
+            r = cli_estimate(model, system, mode="static", backend_name=backend, isl=i, osl=o,
+                             batch_size=b, tp_size=1, gemm_quant_mode=gemm,
+                             kvcache_quant_mode=kv, fmha_quant_mode=fmha)
+        except Exception as exc:  # a combination the database lacks: say so, go on
+            print(f"skip {system} {backend} {model} {quant} B={b} I={i}: {exc}"[:200],
+                  file=sys.stderr)
+            continue
+        src = (f"AIConfigurator {ver} database estimate (silicon-measured kernels); "
+               f"{system} {backend} {r.backend_version}; static mode, tp1; pypi.org/project/"
+               "aiconfigurator; benchmarks/aic_reference.py")
+        note = f"gemm/kv/fmha {gemm}/{kv}/{fmha}; model_path {model}"
+        for metric, value in (("ttft_ms", r.ttft), ("tpot_ms", r.tpot)):
+            w.writerow((SYSTEMS[system], "default", backend, MODELS[model], quant, i, o, b,
+                        metric, f"{value:.4f}", "ms", src, note))
+        sys.stdout.flush()
     return 0
 
 

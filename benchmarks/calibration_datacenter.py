@@ -17,9 +17,11 @@ figures of that engine (fitted with the class terms as the prior). Held-out erro
 leave-one-source-out, leave-one-device-out (= what a card without figures gets: the class
 terms of the other cards) and leave-one-model-out, median |pred/meas − 1| per metric and the
 coverage of 90 % intervals whose width comes from the other groups' held-out errors
-(``calibrate.summarize``). The intervals written into the profiles are those held-out ones:
-leave-one-model-out for a card with its own figures, leave-one-device-out widened by
-``TRANSFER_WIDEN`` (log scale) for a card that takes the class terms.
+(``calibrate.summarize``), over all figures and separately for the published measurements and
+the AIConfigurator estimates. The intervals written into the profiles are held-out ones:
+leave-one-source-out (a new source is what a user's run is) for a card with its own figures,
+leave-one-device-out widened by ``TRANSFER_WIDEN`` (log scale) for a card that takes the
+class terms.
 
     python benchmarks/calibration_datacenter.py            # JSON report
     python benchmarks/calibration_datacenter.py --write    # also write the profiles
@@ -97,14 +99,31 @@ def report(obs: list[Obs]) -> dict[str, Any]:
         "fitted": fit_all(obs)}
     for by, name in (("source", "leave_one_source_out"), ("device", "leave_one_device_out"),
                      ("model", "leave_one_model_out")):
-        out[name] = summarize(held_out(obs, by))
+        res = held_out(obs, by)
+        out[name] = {**summarize(res),
+                     "published_measurements": summarize([x for x in res if not _aic(x[1])]),
+                     "aiconfigurator_estimates": summarize([x for x in res if _aic(x[1])])}
     return out
 
 
-def _interval(summary: dict[str, Any], metric: str, widen: float = 1.0) -> dict[str, Any]:
+def _aic(o: Obs) -> bool:
+    return o.source.startswith("AIConfigurator")
+
+
+def _interval(summary: dict[str, Any], metric: str, widen: float = 1.0,
+              floor: float = 0.0) -> dict[str, Any]:
+    """Symmetric (log scale) 90 % interval from a held-out summary, ``widen``-ed, at least
+    ``floor`` (the log half-width of another held-out scheme)."""
     iv = (summary.get(metric) or {}).get("interval_90") or [0.6, 1.8]
-    q = float(np.log(iv[1])) * widen
+    q = max(float(np.log(iv[1])), floor) * widen
     return {"lo": round(float(np.exp(-q)), 4), "hi": round(float(np.exp(q)), 4)}
+
+
+def _widest(rep: dict[str, Any], metric: str) -> float:
+    """The widest held-out 90 % half-width (log scale) over the three schemes."""
+    return max(float(np.log(((rep[k].get(metric) or {}).get("interval_90") or [1, 1])[1]))
+               for k in ("leave_one_source_out", "leave_one_device_out",
+                         "leave_one_model_out"))
 
 
 def _terms(t: dict[str, Any]) -> dict[str, Any]:
@@ -120,21 +139,23 @@ def _terms(t: dict[str, Any]) -> dict[str, Any]:
 def engines_block(rep: dict[str, Any], device: str) -> dict[str, Any]:
     """calibration.engines for one card: its own terms where fitted, else the class terms."""
     own = rep["fitted"]["devices"].get(device) or {}
-    lomo, lodo = rep["leave_one_model_out"], rep["leave_one_device_out"]
+    loso, lodo = rep["leave_one_source_out"], rep["leave_one_device_out"]
     block = {}
     for eng, cls_terms in rep["fitted"]["class"].items():
         if eng in own:
-            t, summ, widen = own[eng], lomo, 1.0
+            t, summ, widen = own[eng], loso, 1.0
             label = f"datacenter terms fitted on {own[eng]['n_figures']} {device} figures"
-            frm = "leave-one-model-out, 90 % quantile"
+            frm = "leave-one-source-out, 90 % quantile"
         else:
             t, summ, widen = cls_terms, lodo, TRANSFER_WIDEN
             label = ("datacenter-class terms transferred (no figures of this card), "
                      "interval widened")
             frm = f"leave-one-device-out, 90 % quantile, x{TRANSFER_WIDEN} in log scale"
         block[eng] = {**_terms(t), "label": label,
-                      "interval": {**_interval(summ, "decode", widen), "from": f"decode {frm}"},
-                      "ttft_interval": {**_interval(summ, "ttft", widen), "from": f"TTFT {frm}"},
+                      "interval": {**_interval(summ, "decode", widen, _widest(rep, "decode")),
+                                   "from": f"decode {frm} (at least the widest scheme's)"},
+                      "ttft_interval": {**_interval(summ, "ttft", widen, _widest(rep, "ttft")),
+                                        "from": f"TTFT {frm} (at least the widest scheme's)"},
                       "source": ("benchmarks/calibration_datacenter.py on benchmarks/data/"
                                  "datacenter-published.csv (measurements) and aiconfigurator-"
                                  "estimates.csv (AIConfigurator database estimates); fit_error"
@@ -150,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     rep = report(load_obs())
     if args.write:
         for p in datacenter_profiles():
-            write_profile(p, engines_block(rep, p.stem), engine=ENGINE)
+            write_profile(p, engines_block(rep, p.stem), engine=ENGINE,
+                          writer="benchmarks/calibration_datacenter.py")
     json.dump(rep, sys.stdout, indent=2, default=lambda x: float(np.asarray(x)))
     print()
     return 0
