@@ -9,6 +9,11 @@ separate environment, e.g.
     python3.11 -m venv /tmp/aic-venv && /tmp/aic-venv/bin/pip install aiconfigurator==0.12.0
     /tmp/aic-venv/bin/python benchmarks/aic_reference.py trtllm > trtllm.csv   # or vllm
 
+The shipped ``benchmarks/data/aiconfigurator-estimates.csv`` is the union (duplicates
+dropped) of such runs: the default grid per backend, the 8B models on H100 TensorRT-LLM /
+vLLM and A100 TensorRT-LLM also on batch 2 and OSL 1024 (``--points``), and Qwen3-0.6B /
+1.7B (``--models``).
+
 Static mode (``--estimate-mode static``): one batch of B prompts of ISL tokens prefilled
 together (TTFT) then decoded together for OSL tokens (TPOT = mean step time), TP 1.
 """
@@ -22,7 +27,8 @@ import sys
 
 SYSTEMS = {"h100_sxm": "NVIDIA H100 SXM", "a100_sxm": "NVIDIA A100 SXM",
            "h200_sxm": "NVIDIA H200 SXM", "l40s": "NVIDIA L40S"}
-MODELS = {"Qwen/Qwen3-8B": "Qwen3-8B", "meta-llama/Meta-Llama-3.1-8B": "Llama-3.1-8B"}
+MODELS = {"Qwen/Qwen3-8B": "Qwen3-8B", "meta-llama/Meta-Llama-3.1-8B": "Llama-3.1-8B",
+          "Qwen/Qwen3-0.6B": "Qwen3-0.6B", "Qwen/Qwen3-1.7B": "Qwen3-1.7B"}
 QUANTS = {"bf16": ("bfloat16", "bfloat16", "bfloat16"), "fp8": ("fp8", "fp8", "fp8")}
 NO_FP8 = {"a100_sxm"}  # Ampere: no FP8 tensor cores
 POINTS = [(1, 128, 128), (1, 2048, 128), (4, 512, 128), (8, 128, 128), (8, 2048, 128)]
@@ -31,12 +37,17 @@ COLUMNS = ("board", "power_mode", "engine", "model", "quant", "input_tokens", "o
 
 
 def main(argv: list[str]) -> int:
-    """``aic_reference.py [BACKEND [SYSTEM ...]] [--points B:I:O,...]``; point-major order,
-    so a run stopped early still covers every card."""
+    """``aic_reference.py [BACKEND [SYSTEM ...]] [--points B:I:O,...] [--models M,...]``;
+    point-major order, so a run stopped early still covers every card."""
     points = POINTS
     if "--points" in argv:  # --points B:I:O,B:I:O,...
         k = argv.index("--points")
         points = [tuple(int(x) for x in p.split(":")) for p in argv[k + 1].split(",")]
+        argv = argv[:k] + argv[k + 2:]
+    models = list(MODELS)
+    if "--models" in argv:  # --models Qwen/Qwen3-0.6B,...
+        k = argv.index("--models")
+        models = argv[k + 1].split(",")
         argv = argv[:k] + argv[k + 2:]
     backends = argv[:1] or ["trtllm", "vllm"]
     systems = argv[1:] or list(SYSTEMS)
@@ -51,7 +62,7 @@ def main(argv: list[str]) -> int:
     w.writerow(COLUMNS)
     sys.stdout.flush()
     for (b, i, o), backend, system, model, quant in itertools.product(
-            points, backends, systems, MODELS, QUANTS):
+            points, backends, systems, models, QUANTS):
         if quant == "fp8" and (system in NO_FP8 or backend == "vllm"):
             continue
         gemm, kv, fmha = QUANTS[quant]

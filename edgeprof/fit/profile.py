@@ -252,8 +252,8 @@ class Profile:
                 plan = self._transfer(arch, q, donor, cal, mode)
             else:
                 note = "roofline from the device spec" + (
-                    f" with {eng} terms fitted on {eterms.get('n_figures')} published figures"
-                    + (f" ({eterms['label']})" if eterms.get("label") else "")
+                    (f" with {eng} {eterms['label']}" if eterms.get("label") else
+                     f" with {eng} terms fitted on {eterms.get('n_figures')} published figures")
                     if use_engine_terms else f" with default terms (no {eng} figures)"
                     if unseen else
                     f" with efficiencies calibrated on {transferred}"
