@@ -11,7 +11,8 @@ separate environment, e.g.
 
 The shipped ``benchmarks/data/aiconfigurator-estimates.csv`` is the union (duplicates
 dropped) of such runs: the default grid per backend, the 8B models on H100 TensorRT-LLM /
-vLLM and A100 TensorRT-LLM also on batch 2 and OSL 1024 (``--points``), and Qwen3-0.6B /
+vLLM and A100 TensorRT-LLM (an earlier, denser grid: batch 2, ISL 512 x OSL 1024; stopped
+part-way on A100), and Qwen3-0.6B /
 1.7B (``--models``).
 
 Static mode (``--estimate-mode static``): one batch of B prompts of ISL tokens prefilled
