@@ -10,10 +10,10 @@ separate environment, e.g.
     /tmp/aic-venv/bin/python benchmarks/aic_reference.py trtllm > trtllm.csv   # or vllm
 
 The shipped ``benchmarks/data/aiconfigurator-estimates.csv`` is the union (duplicates
-dropped) of such runs: the default grid per backend, the 8B models on H100 TensorRT-LLM /
-vLLM and A100 TensorRT-LLM (an earlier, denser grid: batch 2, ISL 512 x OSL 1024; stopped
-part-way on A100), and Qwen3-0.6B /
-1.7B (``--models``).
+dropped) of such runs: the default grid per backend and card; for the 8B models on H100
+(TensorRT-LLM, vLLM) and A100 (TensorRT-LLM) an earlier, denser grid (batch 1/2/4/8 x ISL
+128/512/2048 and batch 1/8 x ISL 512 x OSL 1024, i.e. ``--points``; stopped part-way on
+A100); and Qwen3-0.6B / 1.7B (``--models``).
 
 Static mode (``--estimate-mode static``): one batch of B prompts of ISL tokens prefilled
 together (TTFT) then decoded together for OSL tokens (TPOT = mean step time), TP 1.
