@@ -82,11 +82,13 @@ def engines_block(rep: dict[str, Any]) -> dict[str, Any]:
     return block
 
 
-def write_profile(path: Path, block: dict[str, Any], engine: str = "vllm") -> None:
+def write_profile(path: Path, block: dict[str, Any], engine: str = "vllm",
+                  writer: str = "benchmarks/calibration.py") -> None:
     text = path.read_text()
-    text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n", "", text, flags=re.S)
+    text = re.sub(r"  # engines: BEGIN .*?" + re.escape(END) + r"\n", "", text, flags=re.S)
     dumped = yaml.safe_dump({"engine": engine, "engines": block}, sort_keys=False, width=100)
-    ins = BEGIN + "\n" + "".join("  " + ln + "\n" for ln in dumped.splitlines()) + END + "\n"
+    ins = (BEGIN.replace("benchmarks/calibration.py", writer) + "\n"
+           + "".join("  " + ln + "\n" for ln in dumped.splitlines()) + END + "\n")
     if re.search(r"^calibration:\s*$", text, flags=re.M):
         text = re.sub(r"^calibration:\s*\n", lambda m: m.group(0) + ins, text, count=1,
                       flags=re.M)

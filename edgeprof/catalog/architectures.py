@@ -225,6 +225,16 @@ _PHI4_MINI = ArchSpec(
                   "short_factor": [1.0] * 48},
     published_params=3_836_021_760)
 
+# Llama-2-7B ("LLaMA 7B" in TensorRT-LLM's 0.5-0.9 performance tables): the config.json fields
+# as TensorRT-LLM's docs/source/performance.md (v0.9.0) lists them for its benchmark engine
+# (32 layers, hidden 4096, 32 heads = 32 KV heads, FFN 11008, vocab 32000, rope theta 1e4,
+# 4096 positions); 6,738,415,616 parameters (the Hub page of meta-llama/Llama-2-7b-hf).
+_LLAMA2_7B = ArchSpec(
+    name="llama-2-7b", family="llama", source="huggingface.co/meta-llama/Llama-2-7b-hf",
+    layers=32, hidden=4096, heads=32, kv_heads=32, head_dim=128, ffn=11008, vocab=32000,
+    tied_embeddings=False, qkv_bias=False, rope_theta=10000.0, rms_norm_eps=1e-5,
+    max_position=4096, published_params=6_738_415_616)
+
 # published_params: the safetensors parameter count shown on each Hub page; for Qwen3 the
 # exact counts KerasHub publishes for its converted presets (keras_hub qwen3_presets.py).
 # Where the new entries' config.json fields were read (copies of the Hub files): Qwen3-4B/8B/
@@ -276,6 +286,7 @@ CATALOG: dict[str, ArchSpec] = {
         _qwen3("qwen3-14b", layers=40, hidden=5120, heads=40, ffn=17408, tied=False,
                params=14_768_307_200),
         _PHI4_MINI,
+        _LLAMA2_7B,
     )
 }
 

@@ -97,12 +97,17 @@ def _terms(x: np.ndarray) -> dict[str, float]:
 
 
 def fit_terms(obs: list[Obs], prior: dict[str, float] | None = None,
-              prior_weight: float = PRIOR_WEIGHT) -> dict[str, Any]:
-    """Fitted terms (bounded), with the in-sample median |pred/meas − 1| and figure count."""
+              prior_weight: float = PRIOR_WEIGHT,
+              fixed: dict[str, float] | None = None) -> dict[str, Any]:
+    """Fitted terms (bounded), with the in-sample median |pred/meas − 1| and figure count.
+
+    ``fixed``: structural settings held constant and kept with the terms (for example
+    ``overhead_ref_layers``: the step overhead scales with the layer count)."""
+    fixed = dict(fixed or {})
     prior = {k: (prior or DEFAULT_CALIBRATION)[k] for k in TERMS}
     x0 = np.log([prior[k] for k in TERMS])
     if not obs:
-        return {**prior, "n_figures": 0, "fit_error": None}
+        return {**prior, **fixed, "n_figures": 0, "fit_error": None}
     per_source: dict[str, int] = defaultdict(int)
     for o in obs:
         per_source[o.source] += 1
@@ -110,7 +115,7 @@ def fit_terms(obs: list[Obs], prior: dict[str, float] | None = None,
     meas = np.log([o.value for o in obs])
 
     def resid(x: np.ndarray) -> np.ndarray:
-        t = _terms(x)
+        t = _terms(x) | fixed
         pred = np.log([predict_obs(t, o) for o in obs])
         return np.concatenate([w * (pred - meas), prior_weight * (x - x0)])
 
@@ -118,7 +123,7 @@ def fit_terms(obs: list[Obs], prior: dict[str, float] | None = None,
     hi = np.log([BOUNDS[k][1] for k in TERMS])
     res = least_squares(resid, np.clip(x0, lo + 1e-9, hi - 1e-9), bounds=(lo, hi),
                         method="trf", max_nfev=400)
-    terms = _terms(res.x)
+    terms = _terms(res.x) | fixed
     err = [abs(predict_obs(terms, o) / o.value - 1.0) for o in obs]
     return {**terms, "n_figures": len(obs), "fit_error": float(np.median(err))}
 
@@ -126,23 +131,26 @@ def fit_terms(obs: list[Obs], prior: dict[str, float] | None = None,
 MIN_QUANT_FIGURES = 3  # figures of one quant before it gets its own terms
 
 
-def fit_engines(obs: list[Obs]) -> dict[str, dict[str, Any]]:
+def fit_engines(obs: list[Obs], prior: dict[str, dict[str, Any]] | None = None,
+                fixed: dict[str, float] | None = None) -> dict[str, dict[str, Any]]:
     """Terms per engine fitted on that engine's figures; per (engine, quant) under
     ``quants`` where the engine has several quants and this one ≥ MIN_QUANT_FIGURES figures
-    (fitted with the engine's pooled terms as the prior)."""
+    (fitted with the engine's pooled terms as the prior). ``prior``: per-engine terms to pull
+    towards instead of the roofline defaults (a device fitted against its class's terms);
+    ``fixed`` as in :func:`fit_terms`."""
     by: dict[str, list[Obs]] = defaultdict(list)
     for o in obs:
         by[o.engine].append(o)
     out = {}
     for e, v in sorted(by.items()):
-        pooled = fit_terms(v)
+        pooled = fit_terms(v, prior=(prior or {}).get(e), fixed=fixed)
         quants = sorted({o.quant for o in v})
         per_q = {}
         if len(quants) > 1:
             for q in quants:
                 sel = [o for o in v if o.quant == q]
                 if len(sel) >= MIN_QUANT_FIGURES:
-                    per_q[q] = fit_terms(sel, prior=pooled)
+                    per_q[q] = fit_terms(sel, prior=pooled, fixed=fixed)
         out[e] = {**pooled, "quants": per_q} if per_q else pooled
     return out
 
@@ -152,31 +160,35 @@ def terms_for(fitted: dict[str, Any], quant: str) -> dict[str, Any]:
     return (fitted.get("quants") or {}).get(quant) or fitted
 
 
-def _predict_held_out(train: list[Obs], test: list[Obs], pool: bool = False) -> list[float]:
+def _predict_held_out(train: list[Obs], test: list[Obs], pool: bool = False,
+                      fixed: dict[str, float] | None = None) -> list[float]:
     """log(pred/meas) of each test figure from terms fitted on ``train``.
 
     ``pool``: one set of terms over all training engines (the test engine is unseen)."""
     if pool:
-        terms = fit_terms(train)
+        terms = fit_terms(train, fixed=fixed)
         return [float(np.log(predict_obs(terms, o) / o.value)) for o in test]
-    fitted = fit_engines(train)
+    fitted = fit_engines(train, fixed=fixed)
     out = []
     for o in test:
-        t = terms_for(fitted[o.engine], o.quant) if o.engine in fitted else fit_terms([])
+        t = terms_for(fitted[o.engine], o.quant) if o.engine in fitted else \
+            fit_terms([], fixed=fixed)
         out.append(float(np.log(predict_obs(t, o) / o.value)))
     return out
 
 
-def held_out(obs: list[Obs], by: str) -> list[tuple[str, Obs, float]]:
+def held_out(obs: list[Obs], by: str,
+             fixed: dict[str, float] | None = None) -> list[tuple[str, Obs, float]]:
     """(group, figure, log ratio) for each figure predicted with its group left out.
 
-    ``by``: ``source``, ``device`` (board) or ``engine``."""
+    ``by``: ``source``, ``device`` (board), ``model`` or ``engine``."""
     groups = sorted({getattr(o, by) for o in obs})
     out = []
     for g in groups:
         test = [o for o in obs if getattr(o, by) == g]
         train = [o for o in obs if getattr(o, by) != g]
-        for o, r in zip(test, _predict_held_out(train, test, pool=by == "engine"), strict=True):
+        for o, r in zip(test, _predict_held_out(train, test, by == "engine", fixed),
+                        strict=True):
             out.append((g, o, r))
     return out
 

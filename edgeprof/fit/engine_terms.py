@@ -53,6 +53,8 @@ def as_calibration(terms: dict[str, float]) -> dict[str, float]:
     """Engine terms → the roofline's calibration keys (KV streams at the weights' rate)."""
     cal = DEFAULT_CALIBRATION | {k: float(terms[k]) for k in TERMS if k in terms}
     cal["kv_bandwidth_eff"] = float(terms.get("kv_bandwidth_eff", cal["bandwidth_eff"]))
+    if terms.get("overhead_ref_layers"):  # the step overhead scales with the layer count
+        cal["overhead_ref_layers"] = float(terms["overhead_ref_layers"])
     return cal
 
 

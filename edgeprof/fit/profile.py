@@ -235,11 +235,12 @@ class Profile:
         unseen = bool(eng) and not eterms and eng != self.calibration_engine()
         if unseen:  # no figures of this engine: the roofline's default terms, wide
             cal, spec_iv = {}, SPEC_INTERVAL
+        pre_iv: tuple[float, float] | None = None
         if use_engine_terms:
             cal = as_calibration((eterms.get("quants") or {}).get(q) or eterms)
-            iv = eterms.get("interval") or {}
-            spec_iv = (float(iv.get("lo", SPEC_INTERVAL[0])), float(iv.get("hi",
-                                                                          SPEC_INTERVAL[1])))
+            spec_iv = _engine_iv(eterms.get("interval"))
+            if eterms.get("ttft_interval"):  # TTFT has its own held-out error where fitted
+                pre_iv = _engine_iv(eterms["ttft_interval"])
         spec = spec_coefficients(arch, q, self.device, cal, mode)
         entry = self._find(arch.name, q, mode, eng if fits != self.fits else None)
         if entry is not None:
@@ -251,14 +252,15 @@ class Profile:
                 plan = self._transfer(arch, q, donor, cal, mode)
             else:
                 note = "roofline from the device spec" + (
-                    f" with {eng} terms fitted on {eterms.get('n_figures')} published figures"
+                    (f" with {eng} {eterms['label']}" if eterms.get("label") else
+                     f" with {eng} terms fitted on {eterms.get('n_figures')} published figures")
                     if use_engine_terms else f" with default terms (no {eng} figures)"
                     if unseen else
                     f" with efficiencies calibrated on {transferred}"
                     if transferred else " with calibrated efficiencies"
                     if self.calibration else "")
-                plan = _Plan(arch, q, spec["prefill"], spec["decode"], spec_iv, spec_iv,
-                             Provenance.SPEC, None, note=note)
+                plan = _Plan(arch, q, spec["prefill"], spec["decode"], pre_iv or spec_iv,
+                             spec_iv, Provenance.SPEC, None, note=note)
         if q not in self.device.native_quants:  # only reachable with measurements of it
             plan.provenance = Provenance.EMULATED
             plan.note = "; ".join(n for n in (plan.note, f"{q} has no native kernels on "
@@ -433,6 +435,12 @@ def _same_engine(fit_engine: Any, engine: str) -> bool:
         return True
     name = str(fit_engine).lower()
     return (normalize_engine(name) if name in _known_engines() else name) == engine
+
+
+def _engine_iv(iv: dict[str, Any] | None) -> tuple[float, float]:
+    """An engine's held-out interval (``calibration.engines.E.interval``), else the spec one."""
+    iv = iv or {}
+    return float(iv.get("lo", SPEC_INTERVAL[0])), float(iv.get("hi", SPEC_INTERVAL[1]))
 
 
 def _iv(record: dict[str, Any]) -> tuple[float, float]:

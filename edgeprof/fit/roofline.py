@@ -51,7 +51,10 @@ def spec_coefficients(arch: ArchSpec, quant: str, spec: DeviceSpec,
     peak = peak_flops(spec, quant, power_mode)
     bw = bandwidth(spec, power_mode)
     stream = arch.decode_stream_bytes(quant) / (bw * c["bandwidth_eff"])
-    step = c["decode_overhead_s"] + stream
+    # Per-layer launch cost: with ``overhead_ref_layers`` the step overhead is that of a model
+    # of so many layers, scaled by this one's layer count (kernels are launched per layer).
+    ref = c.get("overhead_ref_layers")
+    step = c["decode_overhead_s"] * (arch.layers / ref if ref else 1.0) + stream
     decode = {"step_s": step,
               "kv_s": arch.kv_bytes_per_token(2) / (bw * c["kv_bandwidth_eff"]),
               "per_seq_s": 2.0 * arch.params / (peak * c["compute_eff"])}

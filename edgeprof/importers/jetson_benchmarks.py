@@ -10,6 +10,9 @@ of the same point). How a metric becomes a row, stated so nobody mistakes it for
 * ``output_throughput_tok_s`` (``vllm bench serve`` at concurrency ``B``): every request's
   end-to-end time ``e2e_s = B·O/value`` (prefill included, closed loop, as ``batch`` B).
 * ``prefill_tok_s``: ``ttft_s = I/value``; ``ttft_ms``: ``ttft_s = value/1000``.
+* ``tpot_ms`` (time per output token of each sequence; at batch B one step serves all B):
+  ``tbt_s = value/1000``, ``decode_s = (O−1)·value/1000``. ``e2e_ms``: ``e2e_s = value/1000``
+  (a static batch: B prompts prefilled and decoded together).
 
 Boards map to shipped profiles (the IGX Orin iGPU to the AGX Orin 64GB, "AGX Orin (64GB
 assumed)" likewise); a mode the profile lacks or "not stated" takes the profile's default
@@ -42,7 +45,7 @@ SOURCE = "imported:jetson-benchmarks"
 COLUMNS = ("board", "power_mode", "engine", "model", "quant", "input_tokens", "output_tokens",
            "batch", "metric", "value", "unit", "source", "note")
 METRICS = ("decode_tok_s", "decode_tok_s_aggregate", "output_throughput_tok_s",
-           "prefill_tok_s", "ttft_ms")
+           "prefill_tok_s", "ttft_ms", "tpot_ms", "e2e_ms")
 
 # (pattern on the board name, lower case) -> shipped profile; first match wins.
 BOARDS: tuple[tuple[str, str], ...] = (
@@ -53,6 +56,14 @@ BOARDS: tuple[tuple[str, str], ...] = (
     (r"orin nx", "jetson-orin-nx-16gb"),
     (r"orin nano 4", "jetson-orin-nano-4gb"),
     (r"orin nano", "jetson-orin-nano-8gb"),
+    # Desktop / datacenter cards (benchmarks/data/datacenter-*.csv).
+    (r"h200", "h200-sxm"),
+    (r"h100", "h100-sxm"),
+    (r"a100", "a100-sxm4-80gb"),
+    (r"l40s", "l40s"),
+    (r"\bl4\b", "l4"),
+    (r"rtx 4090", "rtx-4090"),
+    (r"rtx a6000", "rtx-a6000"),
 )
 # Published model names outside the catalog that share a catalog architecture.
 MODEL_ALIASES = {"qwen2.5-coder-1.5b": "qwen2.5-1.5b", "qwen3-4b-instruct-2507": "qwen3-4b"}
@@ -64,12 +75,14 @@ def board_profile(board: str) -> str:
         if re.search(pattern, low):
             return name
     raise DataFormatError(f"Unknown board {board!r}; known: AGX Thor, AGX/IGX Orin, Orin NX, "
-                          "Orin Nano.")
+                          "Orin Nano, H100, H200, A100, L40S, L4, RTX 4090, RTX A6000.")
 
 
 def map_quant(quant: str) -> str:
     """A published quant string → catalog format."""
     low = quant.lower()
+    if "fp8" in low:
+        return "fp8"
     if "q8" in low or "int8" in low or "w8a8" in low:
         return "int8"
     if any(s in low for s in ("q4", "int4", "w4a16", "4-bit")):
@@ -147,6 +160,10 @@ def read_figures(path: Path) -> tuple[list[Measurement], list[str]]:
             times = {"e2e_s": b * o / v}
         elif metric == "prefill_tok_s":
             times = {"ttft_s": i / v}
+        elif metric == "tpot_ms":
+            times = {"tbt_s": v / 1e3, "decode_s": (o - 1) * v / 1e3}
+        elif metric == "e2e_ms":
+            times = {"e2e_s": v / 1e3}
         else:
             times = {"ttft_s": v / 1e3}
         engine = normalize_engine(r["engine"].split()[0])

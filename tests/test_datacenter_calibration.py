@@ -1,0 +1,107 @@
+"""Datacenter engine terms: fitted on datacenter figures, physical, labeled, with held-out
+intervals; a card without figures takes the class terms with a wider interval."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from edgeprof.catalog import resolve_model
+from edgeprof.device.spec import load_device_spec
+from edgeprof.fit import Profile
+from edgeprof.fit.roofline import bandwidth
+from edgeprof.importers.jetson_benchmarks import read_figures
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "benchmarks" / "data"
+DATACENTER = sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml")
+                    if not p.name.startswith("jetson-"))
+WITH_FIGURES = ("h100-sxm", "a100-sxm4-80gb", "h200-sxm", "l40s")
+WITHOUT_FIGURES = ("l4", "rtx-4090", "rtx-3090", "rtx-a6000", "rtx-4060")
+
+
+def _terms(device: str, engine: str) -> dict:
+    return Profile.load(device).calibration["engines"][engine]
+
+
+@pytest.mark.parametrize("device", DATACENTER)
+@pytest.mark.parametrize("engine", ("trtllm", "vllm"))
+def test_datacenter_profiles_carry_fitted_terms_with_their_source(device: str,
+                                                                   engine: str) -> None:
+    t = _terms(device, engine)
+    assert "calibration_datacenter.py" in t["source"]
+    assert t["n_figures"] > 0 and t["label"]
+    for key in ("interval", "ttft_interval"):
+        assert 0.05 < t[key]["lo"] < 1.0 < t[key]["hi"] < 10.0
+        assert "held" in t[key]["from"] or "out" in t[key]["from"]
+    # datacenter decode steps are CUDA-graph launches: µs–ms, never Jetson-vLLM's ~10 ms
+    assert 1e-5 <= t["decode_overhead_s"] < 0.006
+    assert Profile.load(device).calibration["engine"] == "trtllm"
+
+
+def test_jetson_terms_are_not_the_datacenter_ones() -> None:
+    jet = Profile.load("jetson-orin-nx-16gb").calibration["engines"]["trtllm"]
+    assert "calibration_datacenter.py" not in jet["source"]
+
+
+@pytest.mark.parametrize("device", WITH_FIGURES)
+def test_cards_with_figures_get_their_own_terms(device: str) -> None:
+    t = _terms(device, "trtllm")
+    assert device in t["label"] and "transferred" not in t["label"]
+
+
+@pytest.mark.parametrize("device", WITHOUT_FIGURES)
+def test_a_card_without_figures_gets_the_class_terms_with_a_wider_interval(device: str) -> None:
+    t, fitted = _terms(device, "trtllm"), _terms("h100-sxm", "trtllm")
+    assert "transferred" in t["label"]
+    assert t["interval"]["hi"] / t["interval"]["lo"] > \
+        fitted["interval"]["hi"] / fitted["interval"]["lo"]
+    p = Profile.load(device).with_engine("trtllm").predict("llama-3.1-8b", "fp16", 512, 128)
+    assert "transferred" in p.decode_s.note
+
+
+def test_h100_batch1_tpot_of_an_8b_bf16_model_is_near_the_bandwidth_roofline() -> None:
+    arch, spec = resolve_model("llama-3.1-8b"), load_device_spec("h100-sxm")
+    floor = arch.decode_stream_bytes("bf16") / bandwidth(spec)  # 100 % of 3.35 TB/s: ~4.5 ms
+    p = Profile.load("h100-sxm").with_engine("trtllm").predict("llama-3.1-8b", "bf16", 1024,
+                                                              129)
+    tpot = p.decode_s.value / 128
+    assert floor < tpot < 2.0 * floor
+    assert p.decode_s.lo < p.decode_s.value < p.decode_s.hi
+    assert "fitted on h100-sxm" in p.decode_s.note and "AIConfigurator" in p.decode_s.note
+
+
+def test_datacenter_published_figures_import_to_shipped_profiles() -> None:
+    rows, skipped = read_figures(DATA / "datacenter-published.csv")
+    assert not skipped and len(rows) >= 15
+    assert {r.device for r in rows} >= {"h100-sxm", "h200-sxm", "l40s", "a100-sxm4-80gb"}
+    assert all((r.model_extra or {})["published_source"] for r in rows)
+    ttft = [r for r in rows if r.device == "h100-sxm" and r.input_tokens == 128]
+    assert any(abs(r.ttft_s - 0.0063) < 1e-9 for r in ttft)  # 6.3 ms as published
+
+
+def test_aiconfigurator_rows_are_labeled_estimates_not_measurements() -> None:
+    rows, _ = read_figures(DATA / "aiconfigurator-estimates.csv")
+    assert rows
+    for r in rows:
+        assert "database estimate" in (r.model_extra or {})["published_source"]
+    tpot = [r for r in rows if (r.model_extra or {})["published_metric"] == "tpot_ms"]
+    assert all(abs(r.tbt_s * 1e3 - r.model_extra["published_value"]) < 1e-9 for r in tpot)
+
+
+def test_predict_points_cli_labels_the_calibration(tmp_path: Path, run_cli) -> None:
+    pts = tmp_path / "pts.csv"
+    pts.write_text("model,quant,input_tokens,output_tokens,batch\n"
+                   "llama-3.1-8b,bf16,1024,128,1\nqwen3-8b,fp8,2048,256,8\n")
+    code, out, _ = run_cli("predict", "--device", "h100-sxm", "--engine", "trtllm", "--points",
+                           str(pts), "--json")
+    assert code == 0
+    res = [json.loads(line) for line in out.splitlines()]  # JSON lines, one per point
+    assert len(res) == 2
+    for r in res:
+        assert r["engine"] == "trtllm"
+        for k in ("ttft_s", "decode_s"):
+            assert r[k]["lo"] < r[k]["value"] < r[k]["hi"]
+            assert "trtllm terms fitted on h100-sxm" in r[k]["note"]
