@@ -14,7 +14,7 @@ from edgeprof.fit import Profile
 from edgeprof.fit.roofline import bandwidth
 from edgeprof.importers.jetson_benchmarks import read_figures
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "benchmarks" / "data"
 DATACENTER = sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml")
                     if not p.name.startswith("jetson-"))
