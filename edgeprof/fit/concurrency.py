@@ -141,8 +141,8 @@ class ConcurrentProfile:
         self._p = profile
         self.k = k
         self.concurrency = k  # requests in flight, as the recommendation records it
-        self._recs = {(f["model"], f["quant"], f.get("power_mode")): f["concurrency"]
-                      for f in profile.fits if f.get("concurrency")}
+        self._recs = {(f.model, f.quant, f.power_mode): f.concurrency
+                      for f in profile.entries if f.concurrency}
         if not self._recs:
             raise UserInputError("The profile has no concurrency fit; run `edgeprof load "
                                  "--out DIR` (and `edgeprof sweep --out DIR`), then "

@@ -37,6 +37,7 @@ from edgeprof.fit.roofline import (
     peak_flops,
     spec_coefficients,
 )
+from edgeprof.fit.schema import FitEntry, PhaseFit
 
 SCHEMA_VERSION = 1
 TRANSFER_WIDEN = 2.0   # a quant/batch transfer doubles the fit's interval, plus ±10 %
@@ -71,7 +72,7 @@ class _Plan:
     pre_iv: tuple[float, float]
     dec_iv: tuple[float, float]
     provenance: Provenance
-    entry: dict[str, Any] | None
+    entry: FitEntry | None
     widen: float = 1.0
     note: str | None = None
 
@@ -83,7 +84,9 @@ class Profile:
                  calibration: dict[str, Any] | None = None,
                  provenance: dict[str, Any] | None = None) -> None:
         self.device = device
-        self.fits = list(fits or [])
+        self.fits = list(fits or [])  # as written (serialized by to_dict)
+        #: the same entries, typed (edgeprof.fit.schema): what predictions read
+        self.entries: list[FitEntry] = [FitEntry.model_validate(_plain(f)) for f in self.fits]
         self.calibration = calibration
         self.provenance = dict(provenance or {})
         self._plans: dict[tuple[str, str, str | None, str | None], _Plan] = {}
@@ -100,14 +103,14 @@ class Profile:
         cal = self.calibration or {}
         if cal.get("engine"):
             return str(cal["engine"])
-        engines = sorted({str(f.get("engine")) for f in self.fits if f.get("engine")})
+        engines = sorted({str(f.engine) for f in self.entries if f.engine})
         return engines[0] if engines else None
 
     def engines(self) -> list[str]:
         """Engines this profile holds fitted terms or fits for."""
         have = set((self.calibration or {}).get("engines") or {})
-        have |= {normalize_engine(str(f["engine"])) for f in self.fits if f.get("engine")
-                 and str(f["engine"]).lower() in _known_engines()}
+        have |= {normalize_engine(f.engine) for f in self.entries if f.engine
+                 and f.engine.lower() in _known_engines()}
         return sorted(have)
 
     def resolved_engine(self, engine: str | None = None) -> str | None:
@@ -188,24 +191,23 @@ class Profile:
 
     # ---------------------------------------------------------------- queries
     def fitted_pairs(self) -> list[tuple[str, str]]:
-        return sorted({(f["model"], f["quant"]) for f in self.fits})
+        return sorted({(f.model, f.quant) for f in self.entries})
 
     def power_modes(self) -> list[str | None]:
-        modes = sorted({f.get("power_mode") for f in self.fits}, key=lambda m: str(m))
+        modes = sorted({f.power_mode for f in self.entries}, key=lambda m: str(m))
         if modes:
             return modes
         return [m.name for m in self.device.power_modes] or [None]
 
     def _find(self, model: str, quant: str, mode: str | None,
-              engine: str | None = None) -> dict[str, Any] | None:
-        cands = [f for f in self.fits if f["model"] == model and f["quant"] == quant
-                 and (engine is None or _same_engine(f.get("engine"), engine))]
+              engine: str | None = None) -> FitEntry | None:
+        cands = [f for f in self.entries if f.model == model and f.quant == quant
+                 and (engine is None or _same_engine(f.engine, engine))]
         if mode is None:
             default = self.device.default_power_mode
-            exact = [f for f in cands if f.get("power_mode") in (None, default)]
+            exact = [f for f in cands if f.power_mode in (None, default)]
             return (exact or cands or [None])[0]
-        return next((f for f in cands if str(f.get("power_mode")).lower() == mode.lower()),
-                    None)
+        return next((f for f in cands if str(f.power_mode).lower() == mode.lower()), None)
 
     def _plan(self, model: str, quant: str, mode: str | None,
               engine: str | None = None) -> _Plan:
@@ -215,8 +217,8 @@ class Profile:
         key = (arch.name, q, mode, eng)
         if key in self._plans:
             return self._plans[key]
-        fits = [f for f in self.fits if eng is None or _same_engine(f.get("engine"), eng)]
-        measured_q = {f["quant"] for f in fits if f["model"] == arch.name}
+        fits = [f for f in self.entries if eng is None or _same_engine(f.engine, eng)]
+        measured_q = {f.quant for f in fits if f.model == arch.name}
         if q not in self.device.native_quants and q not in measured_q:
             raise UnsupportedError(f"{self.device.name} has no native {q} kernels and this "
                                    f"profile holds no {q} measurements; choose one of "
@@ -242,13 +244,13 @@ class Profile:
             if eterms.get("ttft_interval"):  # TTFT has its own held-out error where fitted
                 pre_iv = _engine_iv(eterms["ttft_interval"])
         spec = spec_coefficients(arch, q, self.device, cal, mode)
-        entry = self._find(arch.name, q, mode, eng if fits != self.fits else None)
+        entry = self._find(arch.name, q, mode, eng if len(fits) != len(self.entries) else None)
         if entry is not None:
             plan = self._from_entry(arch, q, entry, spec, spec_iv)
         else:
             donor = next((f for f in (self._find(arch.name, dq, mode, eng) for dq in
                                       sorted(measured_q)) if f is not None), None)
-            if donor is not None and donor.get("decode") and donor.get("prefill"):
+            if donor is not None and donor.decode and donor.prefill:
                 plan = self._transfer(arch, q, donor, cal, mode)
             else:
                 note = "roofline from the device spec" + (
@@ -270,30 +272,31 @@ class Profile:
         self._plans[key] = plan
         return plan
 
-    def _from_entry(self, arch: ArchSpec, q: str, entry: dict[str, Any],
+    def _from_entry(self, arch: ArchSpec, q: str, entry: FitEntry,
                     spec: dict[str, dict[str, float]], spec_iv: tuple[float, float]) -> _Plan:
-        pre, dec = entry.get("prefill"), entry.get("decode")
+        pre, dec = entry.prefill, entry.decode
         note = None if (pre and dec) else "one phase from the calibrated roofline"
-        return _Plan(arch, q, pre["coef"] if pre else spec["prefill"],
-                     dec["coef"] if dec else spec["decode"],
+        return _Plan(arch, q, pre.coef if pre else spec["prefill"],
+                     dec.coef if dec else spec["decode"],
                      _iv(pre) if pre else spec_iv, _iv(dec) if dec else spec_iv,
                      Provenance.FITTED if (pre and dec) else Provenance.SPEC, entry,
                      note=note)
 
-    def _transfer(self, arch: ArchSpec, q: str, donor: dict[str, Any], cal: dict[str, float],
+    def _transfer(self, arch: ArchSpec, q: str, donor: FitEntry, cal: dict[str, float],
                   mode: str | None) -> _Plan:
-        dq = donor["quant"]
+        assert donor.prefill is not None and donor.decode is not None
+        dq = donor.quant
         overhead = cal.get("decode_overhead_s", 0.0)
         ratio_bytes = arch.decode_stream_bytes(q) / arch.decode_stream_bytes(dq)
         ratio_peak = peak_flops(self.device, dq, mode) / peak_flops(self.device, q, mode)
-        d = dict(donor["decode"]["coef"])
+        d = dict(donor.decode.coef)
         d["step_s"] = overhead + max(d["step_s"] - overhead, 0.0) * ratio_bytes
         d["per_seq_s"] = d.get("per_seq_s", 0.0) * ratio_peak
-        p = dict(donor["prefill"]["coef"])
+        p = dict(donor.prefill.coef)
         p["s_per_tflop"] *= ratio_peak
         p["token_s"] = p.get("token_s", 0.0) * ratio_peak  # the per-token share of the work
         p["chunk_s"] = d["step_s"]
-        return _Plan(arch, q, p, d, _iv(donor["prefill"]), _iv(donor["decode"]),
+        return _Plan(arch, q, p, d, _iv(donor.prefill), _iv(donor.decode),
                      Provenance.SPEC, donor, widen=TRANSFER_WIDEN,
                      note=f"transferred from the measured {dq} fit by the roofline ratio")
 
@@ -315,19 +318,17 @@ class Profile:
         ex_dec = np.ones(i.shape)
         prov = np.full(i.shape, plan.provenance, dtype=object)
         if plan.entry is not None:
-            pr, dr = plan.entry.get("prefill"), plan.entry.get("decode")
-            if pr:
-                ex_pre = extrapolation_factor(i, *pr["fitted_on"]["input_tokens"])
-            if dr:
+            pr, dr = plan.entry.prefill, plan.entry.decode
+            if pr and pr.fitted_on:
+                ex_pre = extrapolation_factor(i, *pr.fitted_on["input_tokens"])
+            if dr and dr.fitted_on:
                 ctx = i + o
-                lo_c = sum(x[0] for x in (dr["fitted_on"]["input_tokens"],
-                                          dr["fitted_on"]["output_tokens"]))
-                hi_c = sum(x[1] for x in (dr["fitted_on"]["input_tokens"],
-                                          dr["fitted_on"]["output_tokens"]))
-                ex_dec = extrapolation_factor(ctx, lo_c, hi_c)
+                ranges = (dr.fitted_on["input_tokens"], dr.fitted_on["output_tokens"])
+                ex_dec = extrapolation_factor(ctx, sum(x[0] for x in ranges),
+                                              sum(x[1] for x in ranges))
         f_pre, f_dec = plan.widen * ex_pre, plan.widen * ex_dec
-        if plan.entry is not None and plan.entry.get("decode"):
-            beyond = b > plan.entry["decode"]["fitted_on"]["batch"][1]
+        if plan.entry is not None and plan.entry.decode and plan.entry.decode.fitted_on:
+            beyond = b > plan.entry.decode.fitted_on["batch"][1]
             f_dec = np.where(beyond, f_dec * TRANSFER_WIDEN, f_dec)
             prov = np.where(beyond, Provenance.SPEC, prov)
         extra = 0.1 if plan.widen > 1 else 0.0
@@ -351,31 +352,32 @@ class Profile:
 
     def _memory(self, plan: _Plan, i: np.ndarray, o: np.ndarray,
                 b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rec = plan.entry.get("memory") if plan.entry else None
+        rec = plan.entry.memory if plan.entry else None
         weights = float(plan.arch.weight_bytes(plan.quant))
-        if rec and plan.entry and plan.entry["quant"] == plan.quant:
-            coef = rec["coef"]
+        if rec and plan.entry and plan.entry.quant == plan.quant:
+            coef = rec.coef
             mem = forms.memory_bytes(coef, plan.arch, coef["weight_bytes"], i, o, b)
             lo, hi = _iv(rec)
         else:
             coef = {"workspace_bytes": MEMORY_SPEC_WORKSPACE * weights + 256 * 2**20}
             if rec:
-                coef = {k: rec["coef"][k] for k in ("workspace_bytes",
-                                                    "workspace_per_token_bytes")}
+                coef = {k: rec.coef[k] for k in ("workspace_bytes",
+                                                 "workspace_per_token_bytes")}
             mem = forms.memory_bytes(coef, plan.arch, weights, i, o, b)
             lo, hi = MEMORY_SPEC_INTERVAL
         return mem, mem * lo, mem * hi
 
     def _energy(self, plan: _Plan, ttft: np.ndarray,
                 dec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        power = (plan.entry or {}).get("power") or {}
+        power = (plan.entry.power if plan.entry else None) or {}
         rec = power.get("decode_energy")
         nan = np.full(ttft.shape, np.nan)
         if not rec:
             return nan, nan, nan
-        e = rec["coef"]["e0_j"] + forms.ramp_energy(rec["coef"], dec)
-        if not rec.get("includes_prefill_and_window") and power.get("prefill_power"):
-            pc = power["prefill_power"]["coef"]
+        e = rec.coef["e0_j"] + forms.ramp_energy(rec.coef, dec)
+        prefill_power = power.get("prefill_power")
+        if not rec.includes_prefill_and_window and prefill_power:
+            pc = prefill_power.coef
             e = e + pc["p0_w"] * ttft  # prefill energy at the measured prefill power
         lo, hi = _iv(rec)
         f = plan.widen
@@ -400,7 +402,7 @@ class Profile:
         e2e = est("e2e_s", "e2e_lo", "e2e_hi")
         entry = self._plan(model, quant, power_mode, engine).entry
         mem = est("peak_mem_bytes", "mem_lo", "mem_hi")
-        if not (entry and entry.get("memory") and entry["quant"] == get_quant(quant).name):
+        if not (entry and entry.memory and entry.quant == get_quant(quant).name):
             mem = mem.model_copy(update={"provenance": Provenance.SPEC,
                                          "note": "weights + KV cache + default workspace"})
         has_energy = bool(np.isfinite(energy.value))
@@ -443,9 +445,9 @@ def _engine_iv(iv: dict[str, Any] | None) -> tuple[float, float]:
     return float(iv.get("lo", SPEC_INTERVAL[0])), float(iv.get("hi", SPEC_INTERVAL[1]))
 
 
-def _iv(record: dict[str, Any]) -> tuple[float, float]:
-    iv = record.get("interval") or {}
-    return float(iv.get("lo", 0.8)), float(iv.get("hi", 1.25))
+def _iv(record: PhaseFit) -> tuple[float, float]:
+    iv = record.interval
+    return (0.8, 1.25) if iv is None else (float(iv.lo), float(iv.hi))
 
 
 def _plain(obj: Any) -> Any:

@@ -49,6 +49,12 @@ class PhaseFit(BaseModel):
     train_mape: float | None = None
     cv_mape: float | None = None
     interval: Interval | None = None
+    outliers: list[dict[str, Any]] = Field(default_factory=list, description="points "
+                                           "flagged and left out of the fit")
+    extrapolation: dict[str, Any] | None = Field(None, description="error beyond the fitted "
+                                                 "range: fit_max, test_n, mape")
+    includes_prefill_and_window: bool | None = Field(
+        None, description="energy fits: the energy already covers prefill and the window")
 
     @field_validator("coef", mode="before")
     @classmethod

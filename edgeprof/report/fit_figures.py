@@ -10,6 +10,7 @@ import numpy as np
 
 from edgeprof.catalog import resolve_model
 from edgeprof.fit.profile import Profile
+from edgeprof.fit.schema import FitEntry
 from edgeprof.table import Measurement
 
 if TYPE_CHECKING:
@@ -24,8 +25,8 @@ def plot_profile(profile: Profile, rows: list[Measurement], folder: Path) -> lis
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for entry, fig in profile_figures(profile, rows):
-        mode = entry.get("power_mode") or "default"
-        path = folder / f"{entry['model']}_{entry['quant']}_{entry['engine']}_{mode}.png"
+        mode = entry.power_mode or "default"
+        path = folder / f"{entry.model}_{entry.quant}_{entry.engine}_{mode}.png"
         from edgeprof.files import atomic_savefig
 
         atomic_savefig(fig, path, dpi=90)
@@ -35,8 +36,8 @@ def plot_profile(profile: Profile, rows: list[Measurement], folder: Path) -> lis
 
 
 def profile_figures(profile: Profile, rows: list[Measurement],
-                    entries: list[dict[str, Any]] | None = None,
-                    ) -> Iterator[tuple[dict[str, Any], Figure]]:
+                    entries: list[FitEntry] | None = None,
+                    ) -> Iterator[tuple[FitEntry, Figure]]:
     """Per fit entry (all of the profile's, or ``entries``), a 2 × 2 figure: prefill and
     decode (batch 1) with fits, 90 % intervals and residuals. The caller saves and closes
     each figure."""
@@ -45,8 +46,8 @@ def profile_figures(profile: Profile, rows: list[Measurement],
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    for entry in profile.fits if entries is None else entries:
-        m, q, mode = entry["model"], entry["quant"], entry.get("power_mode")
+    for entry in profile.entries if entries is None else entries:
+        m, q, mode = entry.model, entry.quant, entry.power_mode
         mine = [r for r in rows if r.status == "ok" and resolve_model(r.model).name == m
                 and r.quant == q and r.power_mode == mode and r.batch == 1]
         pre = sorted((r for r in mine if r.ttft_s), key=lambda r: r.input_tokens)
@@ -65,7 +66,7 @@ def profile_figures(profile: Profile, rows: list[Measurement],
                                   label="90 % interval")
             ax[0, 0].plot(grid, g["ttft_s"], label="fit")
             ax[0, 0].plot(i, t, "o", ms=4, label="measured")
-            flagged = _flagged(pre, (entry.get("prefill") or {}).get("outliers", []))
+            flagged = _flagged(pre, entry.prefill.outliers if entry.prefill else [])
             if flagged:
                 top = np.max(np.delete(t, flagged)) * 1.3 if len(flagged) < len(t) else None
                 shown_t = t[flagged] if top is None else np.minimum(t[flagged], 0.97 * top)

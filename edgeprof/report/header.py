@@ -43,7 +43,7 @@ def header_facts(inp: ReportInputs) -> list[tuple[str, str]]:
     engines = sorted({r.engine for r in inp.rows}) or ([run["engine"]] if run.get("engine")
                                                         else [])
     if inp.profile is not None and not engines:
-        engines = sorted({f.get("engine", "?") for f in inp.profile.fits})
+        engines = sorted({f.engine or "?" for f in inp.profile.entries})
     facts.append(("engine", esc(", ".join(engines) or "unknown")))
     versions = run.get("library_versions") or {}
     facts.append(("library versions", esc(", ".join(f"{k} {v}" for k, v in versions.items())

@@ -21,10 +21,9 @@ def _name(model: str) -> str:
         return model
 
 
-def _matching(profile: Any, rows: list[Any]) -> list[dict[str, Any]]:
+def _matching(profile: Any, rows: list[Any]) -> list[Any]:
     seen = {(_name(r.model), r.quant, r.power_mode) for r in rows if r.ok and r.batch == 1}
-    return [e for e in profile.fits
-            if (e["model"], e["quant"], e.get("power_mode")) in seen]
+    return [e for e in profile.entries if (e.model, e.quant, e.power_mode) in seen]
 
 
 def latency_section(inp: Any) -> Section:
@@ -52,9 +51,9 @@ def latency_section(inp: Any) -> Section:
         "one color per input length. Bottom: residual = predicted ÷ measured − 1; "
         "red × marks a flagged outlier.")
     for entry, fig in profile_figures(inp.profile, inp.rows, entries):
-        pre, dec = entry.get("prefill") or {}, entry.get("decode") or {}
-        mode = f" {entry['power_mode']}" if entry.get("power_mode") else ""
-        caption = (f"{entry['model']} {entry['quant']} {entry['engine']}{mode}: prefill CV MAPE "
-                   f"{pct(pre.get('cv_mape'))}, decode CV MAPE {pct(dec.get('cv_mape'))}")
+        mode = f" {entry.power_mode}" if entry.power_mode else ""
+        caption = (f"{entry.model} {entry.quant} {entry.engine}{mode}: prefill CV MAPE "
+                   f"{pct(entry.prefill.cv_mape if entry.prefill else None)}, decode CV MAPE "
+                   f"{pct(entry.decode.cv_mape if entry.decode else None)}")
         body += f"<h3>{esc(caption)}</h3>" + image(to_data_uri(fig), caption)
     return Section(key, title, body, {"present": True, "figures": len(entries)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from edgeprof.fit.schema import FitEntry, PhaseFit
 from edgeprof.report.html import Section, badge, esc, note, raw_note, table
 
 PHASES = (("prefill", ("prefill",)), ("decode", ("decode",)), ("memory", ("memory",)),
@@ -14,11 +15,10 @@ UNITS = {"prefill": "s", "decode": "s", "memory": "B", "prefill power": "W",
          "decode energy": "J"}
 
 
-def _phase(entry: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
-    node: Any = entry
-    for part in path:
-        node = (node or {}).get(part) if isinstance(node, dict) else None
-    return node if isinstance(node, dict) else None
+def _phase(entry: FitEntry, path: tuple[str, ...]) -> PhaseFit | None:
+    if path[0] == "power":
+        return (entry.power or {}).get(path[1])
+    return getattr(entry, path[0])
 
 
 def pct(v: float | None, digits: int = 1) -> str:
@@ -34,8 +34,8 @@ def _ranges(fitted_on: dict[str, list[float]] | None) -> str:
     return ", ".join(parts) or "n/a"
 
 
-def _extrap(rec: dict[str, Any]) -> str:
-    ex = rec.get("extrapolation")
+def _extrap(rec: PhaseFit) -> str:
+    ex = rec.extrapolation
     if not ex:
         return "n/a (too few points)"
     return f"{pct(ex.get('mape'))} (fit ≤ {ex.get('fit_max', 0):.4g}, {ex.get('test_n')} tested)"
@@ -44,25 +44,25 @@ def _extrap(rec: dict[str, Any]) -> str:
 def error_rows(profile: Any) -> list[dict[str, Any]]:
     """One row per fit entry × fitted phase, as plain data (also used by ``--json``)."""
     out = []
-    for entry in profile.fits:
+    for entry in profile.entries:
         for name, path in PHASES:
             rec = _phase(entry, path)
             if rec is None:
                 continue
-            iv = rec.get("interval") or {}
+            iv = rec.interval
             out.append({
-                "model": entry.get("model"), "quant": entry.get("quant"),
-                "engine": entry.get("engine"), "power_mode": entry.get("power_mode"),
-                "phase": name, "n": rec.get("n"), "cv_mape": rec.get("cv_mape"),
-                "train_mape": rec.get("train_mape"),
-                "extrapolation_mape": (rec.get("extrapolation") or {}).get("mape"),
+                "model": entry.model, "quant": entry.quant,
+                "engine": entry.engine, "power_mode": entry.power_mode,
+                "phase": name, "n": rec.n, "cv_mape": rec.cv_mape,
+                "train_mape": rec.train_mape,
+                "extrapolation_mape": (rec.extrapolation or {}).get("mape"),
                 "extrapolation": _extrap(rec),
-                "interval": [iv.get("lo"), iv.get("hi")], "outliers": len(rec.get("outliers")
-                                                                          or []),
-                "fitted_on": _ranges(rec.get("fitted_on")),
-                "sources": ", ".join(entry.get("sources") or []),
-                "provenance": entry.get("provenance", "predicted:measured-fit"),
-                "outlier_points": rec.get("outliers") or [],
+                "interval": [iv.lo, iv.hi] if iv else [None, None],
+                "outliers": len(rec.outliers),
+                "fitted_on": _ranges(rec.fitted_on),
+                "sources": ", ".join(entry.sources),
+                "provenance": str(entry.provenance or "predicted:measured-fit"),
+                "outlier_points": rec.outliers,
             })
     return out
 
