@@ -9,7 +9,7 @@ import pytest
 from edgeprof.importers.edgereasoning import import_edgereasoning
 from edgeprof.table import read_measurements
 
-REF = Path(__file__).resolve().parents[2] / "shared/reference/edgereasoning-jetson-agx-orin"
+REF = Path(__file__).resolve().parents[3] / "shared/reference/edgereasoning-jetson-agx-orin"
 pytestmark = pytest.mark.skipif(not REF.is_dir(), reason="reference data not present")
 
 
