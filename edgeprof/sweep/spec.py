@@ -104,7 +104,7 @@ def _check_spec_limits(spec: SweepSpec, named: dict[str, str]) -> None:
     from edgeprof.catalog import check_context
     from edgeprof.engines.options import check_engine_options
 
-    check_engine_options(spec.engine, spec.engine_options)
+    check_engine_options(spec.engine, spec.engine_options, where=named["engine_options"])
     for name in spec.models:
         check_context(name, max(spec.inputs), max(spec.outputs), inputs=named["inputs"],
                       outputs=named["outputs"])
@@ -118,6 +118,8 @@ def build_spec(file_keys: dict[str, Any] | None = None, **flags: Any) -> SweepSp
     path = getattr(file_keys, "path", None)  # a SpecFileKeys from read_spec_file
     named = {k: f"{k} (in {path})" if path is not None and k in file_keys and k not in given
              else f"--{k}" for k in ("inputs", "outputs")}
+    named["engine_options"] = (f"engine_options (in {path})" if path is not None
+                               and "engine_options" in file_keys else "engine_options")
     if "models" not in merged:
         raise UserInputError("No models to sweep; pass --models a,b or put models: in --spec.")
     try:

@@ -193,6 +193,7 @@ def test_nan_coefficient_is_named(run_cli, d):
 def test_engine_options_name_the_allowed_keys(run_cli, d):
     code, _, err = run_cli("sweep", "--spec", str(d / "spec_bogus.yaml"), "--dry-run")
     assert code == 2 and "'bogus'" in err and "threads" in err
+    assert "spec_bogus.yaml" in err  # the error names the file the option came from
 
 
 def test_good_inputs_still_work(run_cli, d, tmp_path):
