@@ -39,7 +39,8 @@ from edgeprof.fit.roofline import bandwidth, peak_flops
 from edgeprof.importers.jetson_benchmarks import read_figures
 from edgeprof.table import Measurement
 
-JB = Path("/work/shared/reference/jetson-published-benchmarks/benchmarks.csv")
+JB = (Path(__file__).resolve().parents[2] / "shared" / "reference"  # ../shared, beside the project
+      / "jetson-published-benchmarks" / "benchmarks.csv")
 EDGE_LLM = Path(__file__).resolve().parent / "data" / "tensorrt-edge-llm-bench.csv"
 SERVING = "s/output token/sequence incl. prefill (N / output throughput)"
 TPOT = "TPOT at N sequences (N / aggregate decode tok/s)"

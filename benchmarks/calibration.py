@@ -30,7 +30,7 @@ from edgeprof.fit.calibrate import Obs, fit_engines, held_out, observations, sum
 from edgeprof.importers.edgereasoning import decode_rows, prefill_rows
 from edgeprof.importers.jetson_benchmarks import read_figures
 
-REF = Path("/work/shared/reference")
+REF = Path(__file__).resolve().parents[2] / "shared" / "reference"  # ../shared, beside the project
 JB = REF / "jetson-published-benchmarks" / "benchmarks.csv"
 EDGE_LLM = Path(__file__).resolve().parent / "data" / "tensorrt-edge-llm-bench.csv"
 ER = REF / "edgereasoning-jetson-agx-orin"

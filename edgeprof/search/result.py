@@ -191,17 +191,16 @@ def load_recommendation(path: str | Path) -> Recommendation:
 
 
 def _check_version(path: Path, text: str) -> None:
-    """Refuse a recommendation written by a newer edgeprof (a newer schema_version)."""
+    """The file's ``schema_version`` by the one rule every versioned file follows
+    (:func:`edgeprof.loaders.schema_version`: absent is 1, newer says upgrade)."""
     import json
 
+    from edgeprof.loaders import schema_version
+
     try:
-        version = json.loads(text).get("schema_version", 1)
-    except (ValueError, AttributeError):
-        return  # not a JSON object: the model's validation names the problem
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise DataFormatError(f"{path}: schema_version must be an integer, got {version!r}; "
-                              "regenerate it with `edgeprof recommend --out`.")
-    if version > SCHEMA_VERSION:
-        raise DataFormatError(f"{path} is recommendation schema_version {version}; this "
-                              f"edgeprof reads version {SCHEMA_VERSION}: upgrade edgeprof or "
-                              "regenerate it with `edgeprof recommend --out`.")
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return  # not JSON: the model's validation names the problem
+    if isinstance(data, dict):
+        schema_version(data, path, "recommendation", {SCHEMA_VERSION: Recommendation},
+                       "regenerate it with `edgeprof recommend --out`")

@@ -82,7 +82,7 @@ def test_newer_schema_version_is_refused(rec_json: Path, tmp_path: Path) -> None
         load_recommendation(newer)
     data["schema_version"] = "one"
     newer.write_text(json.dumps(data))
-    with pytest.raises(DataFormatError, match="schema_version must be an integer"):
+    with pytest.raises(DataFormatError, match="'schema_version' must be an integer"):
         load_recommendation(newer)
     del data["schema_version"]  # files without one are version 1
     newer.write_text(json.dumps(data))
