@@ -42,6 +42,14 @@ from edgeprof.table import (
 )
 
 SOURCE = "imported:jetson-benchmarks"
+#: Rows whose source is a model's estimate (e.g. AIConfigurator's database), not a run:
+#: labeled as predicted by that model, never as an imported measurement.
+ESTIMATE_SOURCE = "predicted:published-estimate"
+
+
+def row_source(published_source: str) -> str:
+    """A figure's label: an imported measurement, or a published estimate."""
+    return ESTIMATE_SOURCE if "estimate" in published_source.lower() else SOURCE
 COLUMNS = ("board", "power_mode", "engine", "model", "quant", "input_tokens", "output_tokens",
            "batch", "metric", "value", "unit", "source", "note")
 METRICS = ("decode_tok_s", "decode_tok_s_aggregate", "output_throughput_tok_s",
@@ -173,7 +181,8 @@ def read_figures(path: Path) -> tuple[list[Measurement], list[str]]:
         seen[key] = repeat + 1
         rows.append(Measurement(
             device=device, engine=engine, model=model, quant=quant, input_tokens=i,
-            output_tokens=o, batch=b, repeat=repeat, power_mode=mode, source=SOURCE,
+            output_tokens=o, batch=b, repeat=repeat, power_mode=mode,
+            source=row_source(r["source"]),
             quant_impl="native", **times, board=r["board"], published_power_mode=r["power_mode"],
             mode_assumed=assumed, engine_detail=r["engine"], quant_detail=r["quant"],
             published_metric=metric, published_value=v, published_source=r["source"],

@@ -78,6 +78,7 @@ def test_datacenter_published_figures_import_to_shipped_profiles() -> None:
     assert not skipped and len(rows) >= 15
     assert {r.device for r in rows} >= {"h100-sxm", "h200-sxm", "l40s", "a100-sxm4-80gb"}
     assert all((r.model_extra or {})["published_source"] for r in rows)
+    assert {r.source for r in rows} == {"imported:jetson-benchmarks"}  # measured, imported
     ttft = [r for r in rows if r.device == "h100-sxm" and r.input_tokens == 128]
     assert any(abs(r.ttft_s - 0.0063) < 1e-9 for r in ttft)  # 6.3 ms as published
 
@@ -87,6 +88,7 @@ def test_aiconfigurator_rows_are_labeled_estimates_not_measurements() -> None:
     assert rows
     for r in rows:
         assert "database estimate" in (r.model_extra or {})["published_source"]
+        assert r.source == "predicted:published-estimate"  # never "imported" (a measurement)
     tpot = [r for r in rows if (r.model_extra or {})["published_metric"] == "tpot_ms"]
     assert all(abs(r.tbt_s * 1e3 - r.model_extra["published_value"]) < 1e-9 for r in tpot)
 
