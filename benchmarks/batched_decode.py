@@ -36,14 +36,21 @@ from edgeprof.catalog import resolve_model
 from edgeprof.device.spec import load_device_spec
 from edgeprof.fit import Profile, forms
 from edgeprof.fit.roofline import bandwidth, peak_flops
-from edgeprof.importers.jetson_benchmarks import read_figures
+from edgeprof.importers.jetson_benchmarks import WITHDRAWN_RELEASES, read_figures
 from edgeprof.table import Measurement
 
 JB = (Path(__file__).resolve().parents[2] / "shared" / "reference"  # ../shared, beside the project
       / "jetson-published-benchmarks" / "benchmarks.csv")
-EDGE_LLM = Path(__file__).resolve().parent / "data" / "tensorrt-edge-llm-bench.csv"
+DATA = Path(__file__).resolve().parent / "data"
+EDGE_LLM = DATA / "tensorrt-edge-llm-bench.csv"
+EDGE_LLM_MORE = DATA / "tensorrt-edge-llm-bench-more.csv"
+BATCHED = DATA / "batched-decode-published.csv"
 SERVING = "s/output token/sequence incl. prefill (N / output throughput)"
 TPOT = "TPOT at N sequences (N / aggregate decode tok/s)"
+RUNTIME = ("TPOT at up to N sequences over a dataset run (N / aggregate decode tok/s; "
+           "sequences end at different lengths)")
+SERVING_TPOT = "serving TPOT at concurrency N (vllm bench serve mean TPOT)"
+QUANTITIES = (SERVING, TPOT, RUNTIME, SERVING_TPOT)
 NOT_USED = [
     {"source": "arXiv 2510.15110 (DLER) Appendix D Table 5, avg request latency vs parallel "
                "thinking N = 1..256 on one H100 (vLLM), in published-accuracy/accuracy.csv",
@@ -81,29 +88,47 @@ def _figure(r: Measurement, quantity: str, seconds: float) -> Figure:
                   int(extra["line"]))
 
 
-def load_held_out(jb: Path = JB, edge_llm: Path = EDGE_LLM) -> list[Figure]:
-    """The batched figures: serving throughput at concurrency N and aggregate decode tok/s."""
+def _rows(path: Path) -> list[Measurement]:
+    return [r for r in read_figures(path)[0] if r.engine_detail not in WITHDRAWN_RELEASES] \
+        if path.exists() else []
+
+
+def all_rows(jb: Path = JB) -> list[Measurement]:
+    return [r for p in (jb, EDGE_LLM, EDGE_LLM_MORE, BATCHED) for r in _rows(p)]
+
+
+def load_held_out(jb: Path = JB) -> list[Figure]:
+    """The batched figures: serving throughput and TPOT at concurrency N, aggregate decode
+    tok/s (``llm_bench`` at a fixed batch; Edge-LLM's runtime dashboards over a dataset)."""
     out = []
-    for r in read_figures(jb)[0] + read_figures(edge_llm)[0]:
-        metric = (r.model_extra or {}).get("published_metric")
-        if r.batch < 2:
-            continue
-        value = float((r.model_extra or {})["published_value"])
-        if metric == "output_throughput_tok_s":
-            out.append(_figure(r, SERVING, r.batch / value))
-        elif metric == "decode_tok_s_aggregate":
-            out.append(_figure(r, TPOT, r.batch / value))
+    for path in (jb, EDGE_LLM, EDGE_LLM_MORE, BATCHED):
+        for r in _rows(path):
+            metric = (r.model_extra or {}).get("published_metric")
+            if r.batch < 2:
+                continue
+            value = float((r.model_extra or {})["published_value"])
+            if metric == "output_throughput_tok_s":
+                out.append(_figure(r, SERVING, r.batch / value))
+            elif metric == "decode_tok_s_aggregate":
+                out.append(_figure(r, RUNTIME if path == EDGE_LLM_MORE else TPOT,
+                                   r.batch / value))
+            elif metric == "tpot_ms":
+                out.append(_figure(r, SERVING_TPOT, value / 1000.0))
     return out
 
 
+#: The batch-1 metric each compared quantity is paired with.
+BATCH1_METRIC = {SERVING: "output_throughput_tok_s", TPOT: "decode_tok_s",
+                 RUNTIME: "decode_tok_s", SERVING_TPOT: "tpot_ms"}
+
+
 def batch1_counterpart(f: Figure, rows: list[Measurement]) -> Measurement | None:
-    """The same source's batch-1 figure of the same point, if published."""
+    """The same source's batch-1 figure of the same point and kind, if published."""
     for r in rows:
         extra = r.model_extra or {}
-        if (r.batch == 1 and r.device == f.device and r.model == f.model
+        if (r.batch == 1 and r.device == f.device and r.model == f.model and r.quant == f.quant
                 and r.engine == f.engine and r.input_tokens == f.input_tokens
-                and extra.get("published_metric") in ("output_throughput_tok_s",
-                                                      "decode_tok_s")):
+                and extra.get("published_metric") == BATCH1_METRIC[f.quantity]):
             return r
     return None
 
@@ -140,7 +165,7 @@ def predict(profile: Profile, f: Figure, batch: int | None = None) -> tuple[floa
 
 def score(figs: list[Figure]) -> dict[str, Any]:
     """Per-figure rows and the summary."""
-    rows_all = read_figures(JB)[0] + read_figures(EDGE_LLM)[0]
+    rows_all = all_rows()
     per, ratios, inside = [], [], []
     for f in figs:
         prof = Profile.load(f.device).with_engine(f.engine)
@@ -175,7 +200,7 @@ def score(figs: list[Figure]) -> dict[str, Any]:
             "summary": {**summary(every),
                         "by_quantity": {q: summary([i for i in every
                                                     if figs[i].quantity == q])
-                                        for q in (SERVING, TPOT)},
+                                        for q in QUANTITIES},
                         "above_spec_floor": {
                             **summary(consistent),
                             "excluded": [f"{figs[i].device} {figs[i].model} N={figs[i].batch}"

@@ -1,9 +1,14 @@
 """Engine-term calibration on published Jetson figures, and its held-out error (JSON).
 
-Data: ``/work/shared/reference/jetson-published-benchmarks/benchmarks.csv`` and
-``benchmarks/data/tensorrt-edge-llm-bench.csv`` (TensorRT Edge-LLM ``llm_bench``, both read by
-``edgeprof.importers.jetson_benchmarks``) and the EdgeReasoning AGX Orin vLLM measurements
-(thinned to every ``--er-stride``-th row; each source weighs the same in the fit anyway).
+Data: ``../shared/reference/jetson-published-benchmarks/benchmarks.csv``,
+``benchmarks/data/tensorrt-edge-llm-bench.csv`` (TensorRT Edge-LLM 0.10.0 ``llm_bench``) and
+``benchmarks/data/tensorrt-edge-llm-bench-more.csv`` (Edge-LLM runtime dashboards 0.4.0–0.10.0
+and TensorRT-LLM 0.12.0-jetson; v0.8.0 left out, see ``WITHDRAWN_RELEASES``), all read by
+``edgeprof.importers.jetson_benchmarks``, and the EdgeReasoning AGX Orin vLLM measurements
+(thinned to every ``--er-stride``-th row; each source weighs the same in the fit anyway). One
+TensorRT release is one source. Terms are fitted per engine over every board ("class") and
+per (board, engine) where a board has ``MIN_DEVICE_FIGURES`` figures, with the class terms as
+prior; the held-out schemes refit both on what is left, as the shipped profiles use them.
 Figures at batch/concurrency > 1 are left out of the fit: they are the held-out set of
 ``benchmarks/batched_decode.py``, which tests the batched-decode terms on them.
 Prints leave-one-source-out, leave-one-board-out and leave-one-engine-out error (median
@@ -26,13 +31,23 @@ from typing import Any
 import numpy as np
 import yaml
 
-from edgeprof.fit.calibrate import Obs, fit_engines, held_out, observations, summarize
+from edgeprof.fit.calibrate import (
+    MIN_DEVICE_FIGURES,
+    Obs,
+    fit_with_devices,
+    held_out,
+    observations,
+    summarize,
+)
 from edgeprof.importers.edgereasoning import decode_rows, prefill_rows
-from edgeprof.importers.jetson_benchmarks import read_figures
+from edgeprof.importers.jetson_benchmarks import WITHDRAWN_RELEASES, read_figures
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference"  # ../shared, beside the project
 JB = REF / "jetson-published-benchmarks" / "benchmarks.csv"
-EDGE_LLM = Path(__file__).resolve().parent / "data" / "tensorrt-edge-llm-bench.csv"
+DATA = Path(__file__).resolve().parent / "data"
+EDGE_LLM = DATA / "tensorrt-edge-llm-bench.csv"
+EDGE_LLM_MORE = DATA / "tensorrt-edge-llm-bench-more.csv"
+
 ER = REF / "edgereasoning-jetson-agx-orin"
 ER_SOURCE = "EdgeReasoning arXiv 2511.01866 (AGX Orin 64GB, vLLM bf16)"
 BEGIN = "  # engines: BEGIN (written by benchmarks/calibration.py --write; do not edit)"
@@ -41,8 +56,12 @@ END = "  # engines: END"
 
 def load_obs(er_stride: int = 12) -> list[Obs]:
     """Batch-1 figures only (batch > 1 is held out for benchmarks/batched_decode.py)."""
-    rows = [r for path in (JB, EDGE_LLM) for r in read_figures(path)[0] if r.batch == 1]
+    rows = [r for path in (JB, EDGE_LLM, EDGE_LLM_MORE) for r in read_figures(path)[0]
+            if r.batch == 1 and r.engine_detail not in WITHDRAWN_RELEASES]
     data = [r.model_dump() for r in rows]
+    for r in data:  # one source per TensorRT release: its tables share software and boards
+        if str(r.get("engine_detail") or "").startswith("tensorrt"):
+            r["published_source"] = str(r["engine_detail"])
     if ER.is_dir():
         er = [r.model_dump() for r in prefill_rows(ER) + decode_rows(ER)]
         for r in er:
@@ -54,31 +73,59 @@ def load_obs(er_stride: int = 12) -> list[Obs]:
 def report(obs: list[Obs]) -> dict[str, Any]:
     out: dict[str, Any] = {"figures": len(obs),
                            "sources": sorted({o.source for o in obs}),
-                           "fitted": fit_engines(obs)}
+                           "by_device_engine": _counts(obs),
+                           "fitted": fit_with_devices(obs)}
     for by, name in (("source", "leave_one_source_out"), ("device", "leave_one_board_out"),
                      ("engine", "leave_one_engine_out")):
-        out[name] = summarize(held_out(obs, by))
+        out[name] = summarize(held_out(obs, by, min_device_figures=MIN_DEVICE_FIGURES))
     return out
 
 
-def engines_block(rep: dict[str, Any]) -> dict[str, Any]:
-    """calibration.engines: terms, figures, fit error and the held-out (LOSO) interval."""
-    loso = rep["leave_one_source_out"]
-    iv = (loso.get("decode") or {}).get("interval_90") or [0.6, 1.8]
+def _counts(obs: list[Obs]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for o in obs:
+        out.setdefault(o.device, {}).setdefault(o.engine, 0)
+        out[o.device][o.engine] += 1
+    return out
+
+
+def _interval(summary: dict[str, Any], metric: str, what: str) -> dict[str, Any]:
+    iv = (summary.get(metric) or {}).get("interval_90") or [0.6, 1.8]
+    return {"lo": round(iv[0], 4), "hi": round(iv[1], 4), "from": f"{what}, 90 % quantile"}
+
+
+def _plain_terms(t: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {k: float(v) for k, v in t.items() if isinstance(v, float)}
+    out["n_figures"] = int(t["n_figures"])
+    if t.get("quants"):
+        out["quants"] = {q: {**{k: float(v) for k, v in tq.items() if isinstance(v, float)},
+                             "n_figures": int(tq["n_figures"])} for q, tq in t["quants"].items()}
+    return out
+
+
+def engines_block(rep: dict[str, Any], device: str) -> dict[str, Any]:
+    """calibration.engines for one board: its own terms where it has figures of an engine
+    (interval: leave-one-source-out), else the class terms (interval: leave-one-board-out)."""
+    own = rep["fitted"]["devices"].get(device) or {}
     block = {}
-    for eng, t in rep["fitted"].items():
-        block[eng] = {k: float(v) for k, v in t.items() if isinstance(v, float)}
-        block[eng]["n_figures"] = int(t["n_figures"])
-        if t.get("quants"):
-            block[eng]["quants"] = {
-                q: {**{k: float(v) for k, v in tq.items() if isinstance(v, float)},
-                    "n_figures": int(tq["n_figures"])} for q, tq in t["quants"].items()}
-        block[eng]["interval"] = {"lo": round(iv[0], 4), "hi": round(iv[1], 4),
-                                  "from": "leave-one-source-out decode, 90 % quantile"}
-        block[eng]["source"] = ("benchmarks/calibration.py on jetson-published-benchmarks"
-                                " (+ EdgeReasoning for vllm, TensorRT Edge-LLM llm_bench for"
-                                " trtllm), batch-1 figures only; fit_error = in-sample median"
-                                " |pred/meas - 1|")
+    for eng, cls_terms in rep["fitted"]["class"].items():
+        if eng in own:
+            t, summ, what = own[eng], rep["leave_one_source_out"], "leave-one-source-out"
+            n_own = rep["by_device_engine"][device][eng]
+            label = (f"terms fitted on {n_own} published figures of this board (prior: "
+                     f"{cls_terms['n_figures']} figures of {eng} on every Jetson board)")
+        else:
+            t, summ, what = cls_terms, rep["leave_one_board_out"], "leave-one-board-out"
+            label = (f"terms fitted on {cls_terms['n_figures']} published figures of {eng} on "
+                     "other Jetson boards (none of this board)")
+        block[eng] = {**_plain_terms(t), "label": label,
+                      "interval": _interval(summ, "decode", f"decode {what}"),
+                      "ttft_interval": _interval(summ, "ttft", f"TTFT {what}"),
+                      "source": ("benchmarks/calibration.py on jetson-published-benchmarks"
+                                 " (+ EdgeReasoning for vllm, TensorRT Edge-LLM / TensorRT-LLM"
+                                 " published tables in benchmarks/data for trtllm), batch-1"
+                                 " figures only; fit_error = in-sample median"
+                                 " |pred/meas - 1|")}
     return block
 
 
@@ -105,9 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     rep = report(load_obs(args.er_stride))
     if args.write:
-        block = engines_block(rep)
         for p in sorted(Path("profiles").glob("jetson-*.yaml")):
-            write_profile(p, block)
+            write_profile(p, engines_block(rep, p.stem))
     json.dump(rep, sys.stdout, indent=2, default=lambda x: float(np.asarray(x)))
     print()
     return 0

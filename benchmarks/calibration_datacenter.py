@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from edgeprof.fit.calibrate import Obs, fit_engines, held_out, observations, summarize
+from edgeprof.fit.calibrate import Obs, fit_with_devices, held_out, observations, summarize
 from edgeprof.importers.jetson_benchmarks import read_figures
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -83,14 +83,7 @@ def datacenter_profiles() -> list[Path]:
 
 def fit_all(obs: list[Obs]) -> dict[str, Any]:
     """Class terms per engine, and per-device terms where a card has enough figures."""
-    cls = fit_engines(obs, fixed=FIXED)
-    devices: dict[str, dict[str, Any]] = {}
-    for d in sorted({o.device for o in obs}):
-        mine = [o for o in obs if o.device == d]
-        fitted = fit_engines(mine, prior=cls, fixed=FIXED)
-        counts = {e: sum(o.engine == e for o in mine) for e in fitted}
-        devices[d] = {e: t for e, t in fitted.items() if counts[e] >= MIN_DEVICE_FIGURES}
-    return {"class": cls, "devices": devices}
+    return fit_with_devices(obs, fixed=FIXED, min_device_figures=MIN_DEVICE_FIGURES)
 
 
 def report(obs: list[Obs]) -> dict[str, Any]:
@@ -104,7 +97,7 @@ def report(obs: list[Obs]) -> dict[str, Any]:
         "counts": _counts(obs)}
     for by, name in (("source", "leave_one_source_out"), ("device", "leave_one_device_out"),
                      ("model", "leave_one_model_out")):
-        res = held_out(obs, by, fixed=FIXED)
+        res = held_out(obs, by, fixed=FIXED, min_device_figures=MIN_DEVICE_FIGURES)
         if by == "source":
             out["published_figures_left_out"] = [
                 {"source": o.source, "device": o.device, "engine": o.engine, "model": o.model,

@@ -10,7 +10,7 @@ leaving one source, one board or one engine out; interval widths from those held
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +129,7 @@ def fit_terms(obs: list[Obs], prior: dict[str, float] | None = None,
 
 
 MIN_QUANT_FIGURES = 3  # figures of one quant before it gets its own terms
+MIN_DEVICE_FIGURES = 3  # figures of one engine on one board before it gets its own terms
 
 
 def fit_engines(obs: list[Obs], prior: dict[str, dict[str, Any]] | None = None,
@@ -160,35 +161,75 @@ def terms_for(fitted: dict[str, Any], quant: str) -> dict[str, Any]:
     return (fitted.get("quants") or {}).get(quant) or fitted
 
 
+def fit_with_devices(obs: list[Obs], fixed: dict[str, float] | None = None,
+                     min_device_figures: int = MIN_DEVICE_FIGURES) -> dict[str, Any]:
+    """Class terms per engine over every board, and per-board terms where a board has at
+    least ``min_device_figures`` figures of an engine (fitted with the class terms as the
+    prior, so a board sees its own clocks, power mode and kernels without leaving physics)."""
+    cls = fit_engines(obs, fixed=fixed)
+    devices: dict[str, dict[str, Any]] = {}
+    for d in sorted({o.device for o in obs}):
+        mine = [o for o in obs if o.device == d]
+        counts = Counter(o.engine for o in mine)
+        if not any(n >= min_device_figures for n in counts.values()):
+            continue
+        fitted = fit_engines([o for o in mine if counts[o.engine] >= min_device_figures],
+                             prior=cls, fixed=fixed)
+        devices[d] = fitted
+    return {"class": cls, "devices": devices}
+
+
+def terms_for_figure(fitted: dict[str, Any], o: Obs,
+                     fallback: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The terms that predict figure ``o``: its board's for its engine where fitted, else the
+    class terms, else ``fallback`` (terms of no engine in particular)."""
+    own = (fitted.get("devices") or {}).get(o.device, {}).get(o.engine)
+    cls = fitted["class"].get(o.engine)
+    chosen = own or cls
+    if chosen is None:
+        return fallback if fallback is not None else fit_terms([])
+    return terms_for(chosen, o.quant)
+
+
 def _predict_held_out(train: list[Obs], test: list[Obs], pool: bool = False,
-                      fixed: dict[str, float] | None = None) -> list[float]:
+                      fixed: dict[str, float] | None = None,
+                      min_device_figures: int | None = None) -> list[float]:
     """log(pred/meas) of each test figure from terms fitted on ``train``.
 
-    ``pool``: one set of terms over all training engines (the test engine is unseen)."""
+    ``pool``: one set of terms over all training engines (the test engine is unseen).
+    ``min_device_figures``: also fit per-board terms (:func:`fit_with_devices`), as the
+    shipped profiles do. An engine left without training figures (its only source held out)
+    is predicted with terms pooled over the other engines, as in leave-one-engine-out."""
     if pool:
         terms = fit_terms(train, fixed=fixed)
         return [float(np.log(predict_obs(terms, o) / o.value)) for o in test]
-    fitted = fit_engines(train, fixed=fixed)
+    if min_device_figures is None:
+        fitted = {"class": fit_engines(train, fixed=fixed)}
+    else:
+        fitted = fit_with_devices(train, fixed, min_device_figures)
+    pooled: dict[str, Any] | None = None
     out = []
     for o in test:
-        t = terms_for(fitted[o.engine], o.quant) if o.engine in fitted else \
-            fit_terms([], fixed=fixed)
+        if o.engine not in fitted["class"] and pooled is None:
+            pooled = fit_terms(train, fixed=fixed)
+        t = terms_for_figure(fitted, o, pooled)
         out.append(float(np.log(predict_obs(t, o) / o.value)))
     return out
 
 
-def held_out(obs: list[Obs], by: str,
-             fixed: dict[str, float] | None = None) -> list[tuple[str, Obs, float]]:
+def held_out(obs: list[Obs], by: str, fixed: dict[str, float] | None = None,
+             min_device_figures: int | None = None) -> list[tuple[str, Obs, float]]:
     """(group, figure, log ratio) for each figure predicted with its group left out.
 
-    ``by``: ``source``, ``device`` (board), ``model`` or ``engine``."""
+    ``by``: ``source``, ``device`` (board), ``model`` or ``engine``; ``min_device_figures``
+    as in :func:`_predict_held_out`."""
     groups = sorted({getattr(o, by) for o in obs})
     out = []
     for g in groups:
         test = [o for o in obs if getattr(o, by) == g]
         train = [o for o in obs if getattr(o, by) != g]
-        for o, r in zip(test, _predict_held_out(train, test, by == "engine", fixed),
-                        strict=True):
+        for o, r in zip(test, _predict_held_out(train, test, by == "engine", fixed,
+                                                min_device_figures), strict=True):
             out.append((g, o, r))
     return out
 

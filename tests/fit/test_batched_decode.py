@@ -73,8 +73,14 @@ def test_loader_reads_the_published_batched_rows() -> None:
     assert all(f.batch == 8 for f in figs)
     serving = [f for f in figs if f.quantity == bd.SERVING]
     tpot = [f for f in figs if f.quantity == bd.TPOT]
-    assert len(serving) == 8 and {f.device for f in serving} == {"jetson-agx-orin-64gb",
+    assert len(serving) == 9 and {f.device for f in serving} == {"jetson-agx-orin-64gb",
                                                                   "jetson-agx-thor"}
+    runtime = [f for f in figs if f.quantity == bd.RUNTIME]
+    # Edge-LLM runtime dashboards at BS=8 (v0.4.0, 0.9.0, 0.10.0); v0.8.0 is withdrawn
+    assert len(runtime) == 14 and all("0.8.0" not in f.source for f in runtime)
+    thor_tpot = [f for f in figs if f.quantity == bd.SERVING_TPOT]
+    assert [(f.model, f.quant, f.published_s) for f in thor_tpot] == [
+        ("qwen3-8b", "bf16", pytest.approx(0.08533))]
     assert len(tpot) == 4 and {f.model for f in tpot} == {"qwen3-0.6b", "qwen3-1.7b",
                                                           "qwen3-4b", "qwen3-8b"}
     orin3b = next(f for f in serving if f.device == "jetson-agx-orin-64gb"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
@@ -12,8 +13,16 @@ from hypothesis import strategies as st
 from edgeprof.catalog import resolve_model
 from edgeprof.device.spec import load_device_spec
 from edgeprof.fit import Profile
-from edgeprof.fit.calibrate import Obs, fit_terms, held_out, summarize
+from edgeprof.fit.calibrate import (
+    Obs,
+    fit_terms,
+    fit_with_devices,
+    held_out,
+    summarize,
+    terms_for_figure,
+)
 from edgeprof.fit.engine_terms import ENGINES, UnknownEngineError, normalize_engine, predict_times
+from edgeprof.fit.profile import BATCH_LOG_WIDEN_PER_DOUBLING
 from edgeprof.importers.jetson_benchmarks import read_figures
 
 BOARDS = (("jetson-orin-nano-8gb", "MAXN_SUPER"), ("jetson-orin-nano-8gb", "15W"),
@@ -73,6 +82,55 @@ def test_held_out_intervals_are_from_other_groups() -> None:
     assert s["n"] == len(obs)
     assert s["median_abs_error"] < 0.05  # the form generated the data
     assert 0.0 <= s["coverage_90"] <= 1.0
+
+
+@settings(max_examples=4, deadline=None, phases=(Phase.explicit, Phase.generate))
+@given(slow=st.floats(0.4, 0.7))
+def test_a_board_with_its_own_figures_gets_its_own_terms(slow: float) -> None:
+    """One board streams at ``slow`` of the others' efficiency: its own terms see it, the
+    class terms sit between, and a board without figures keeps the class terms."""
+    fast = {"bandwidth_eff": 0.9, "decode_overhead_s": 0.004, "compute_eff": 0.35,
+            "prefill_overhead_s": 0.02}
+    obs = [o for o in _synthetic(fast) if o.device != "jetson-agx-orin-64gb"]
+    obs += [o for o in _synthetic(fast | {"bandwidth_eff": 0.9 * slow})
+            if o.device == "jetson-agx-orin-64gb"]
+    fitted = fit_with_devices(obs)
+    own = fitted["devices"]["jetson-agx-orin-64gb"]["mlc"]
+    cls = fitted["class"]["mlc"]
+    assert own["bandwidth_eff"] < cls["bandwidth_eff"]
+    # three figures against a weak pull to the class terms: near the truth, not at it
+    assert abs(own["bandwidth_eff"] - 0.9 * slow) < abs(cls["bandwidth_eff"] - 0.9 * slow)
+    assert own["bandwidth_eff"] == pytest.approx(0.9 * slow, rel=0.25)
+    orin = next(o for o in obs if o.device == "jetson-agx-orin-64gb")
+    assert terms_for_figure(fitted, orin)["bandwidth_eff"] == own["bandwidth_eff"]
+    other = Obs("jetson-orin-nx-8gb", "MAXN_SUPER", "mlc", "llama-3.2-1b", "int4", 16, 128, 1,
+                "tbt_s", 0.01, "x")
+    assert terms_for_figure(fitted, other)["bandwidth_eff"] == cls["bandwidth_eff"]
+
+
+def test_an_engine_left_without_figures_is_predicted_from_the_other_engines() -> None:
+    truth = {"bandwidth_eff": 0.8, "decode_overhead_s": 0.004, "compute_eff": 0.35,
+             "prefill_overhead_s": 0.02}
+    obs = _synthetic(truth)
+    # one "source" holds the only figures of another engine made by the same physics
+    other = [Obs(o.device, o.mode, "trtllm", o.model, o.quant, o.input_tokens,
+                 o.output_tokens, o.batch, o.kind, o.value, "only-trtllm-source")
+             for o in obs[:3]]
+    res = [r for _, o, r in held_out(obs + other, "source") if o.engine == "trtllm"]
+    # pooled over the mlc figures (same physics): close; the default terms would be ~25 % off
+    assert max(abs(r) for r in res) < 0.05
+
+
+def test_batch_beyond_the_measured_one_widens_the_interval() -> None:
+    p = Profile.load("jetson-agx-orin-64gb")
+    width = []
+    for n in (1, 2, 8, 32):
+        d = p.predict("deepseek-r1-distill-qwen-1.5b", "bf16", 128, 128, batch=n).decode_s
+        assert d.lo < d.value < d.hi
+        width.append(np.log(d.hi / d.lo))
+    assert width[0] < width[1] < width[2] < width[3]
+    # at least the per-doubling widening on each side, on top of the batch-1 interval
+    assert width[3] - width[0] >= 2 * 5 * BATCH_LOG_WIDEN_PER_DOUBLING * 0.99
 
 
 def test_engines_move_predictions(run_cli) -> None:
