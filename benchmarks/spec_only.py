@@ -90,7 +90,7 @@ def spec_only(ref: Path = REF, spec: DeviceSpec | None = None) -> dict[str, Any]
     spec = spec or load_device_spec(DEVICE)
     data = _data(ref)
     rows = prefill_rows(ref) + decode_rows(ref)
-    fits = {e["model"]: e for e in fit_rows(rows, spec)}
+    fits = {e.model: e for e in fit_rows(rows, spec)}
     bare = Profile(spec)  # no fits, no calibration: the spec sheet and default factors
     cal_all = calibrate(list(fits.values()), spec, resolve_model)
     assert cal_all is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -10,6 +11,7 @@ from edgeprof.cli._common import err, print_json
 from edgeprof.device.spec import DeviceSpec, list_device_names, load_device_spec
 from edgeprof.errors import UserInputError
 from edgeprof.fit import Profile, fit_rows
+from edgeprof.fit.schema import FitEntry
 from edgeprof.table import read_measurements, read_run_json
 
 
@@ -54,13 +56,7 @@ def fit(
 
         for png in plot_profile(profile, rows, plots):
             err.print(f"wrote {png}")
-    summary = [{"model": f["model"], "quant": f["quant"], "engine": f["engine"],
-                "power_mode": f["power_mode"],
-                **{f"{ph}_cv_mape": (f[ph] or {}).get("cv_mape") for ph in ("prefill", "decode")},
-                "outliers": sum(len((f[ph] or {}).get("outliers", []))
-                                for ph in ("prefill", "decode", "memory")),
-                "throttled_rows": len((f.get("throttled_rows") or {}).get("rows", [])),
-                "throttled_rule": (f.get("throttled_rows") or {}).get("rule")} for f in fits]
+    summary = [_summary(f) for f in fits]
     if as_json:
         print_json({"profile": str(out), "hash": profile.hash(), "fits": summary})
     else:
@@ -71,6 +67,18 @@ def fit(
                       + (f", {s['throttled_rows']} throttled/clock-drop row(s) "
                          f"{s['throttled_rule']}" if s["throttled_rows"] else ""))
         err.print(f"wrote {out}")
+
+
+def _summary(f: FitEntry) -> dict[str, Any]:
+    """One entry's line of the summary: CV errors, outliers, throttled rows."""
+    throttled = f.throttled_rows or {}
+    return {"model": f.model, "quant": f.quant, "engine": f.engine, "power_mode": f.power_mode,
+            **{f"{ph}_cv_mape": rec.cv_mape if rec else None
+               for ph, rec in (("prefill", f.prefill), ("decode", f.decode))},
+            "outliers": sum(len(rec.outliers) for rec in (f.prefill, f.decode, f.memory)
+                            if rec),
+            "throttled_rows": len(throttled.get("rows", [])),
+            "throttled_rule": throttled.get("rule")}
 
 
 def _pct(v: float | None) -> str:

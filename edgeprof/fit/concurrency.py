@@ -28,6 +28,7 @@ from scipy.optimize import least_squares
 from edgeprof.catalog import get_quant, resolve_model
 from edgeprof.errors import UserInputError
 from edgeprof.estimates import Provenance
+from edgeprof.fit.schema import FitEntry
 from edgeprof.table import Measurement
 
 FORM = "ttft(c) = t1*(1 + a*(c-1)); tpot(c) = s1*(1 + b*(c-1))"
@@ -104,18 +105,18 @@ def fit_concurrency(rows: list[Measurement]) -> dict[Key, dict[str, Any]]:
     return fits
 
 
-def attach_concurrency(fits: list[dict[str, Any]], rows: list[Measurement]) -> list[str]:
-    """Put each concurrency fit into its profile entry (``entry["concurrency"]``); returns
+def attach_concurrency(fits: list[FitEntry], rows: list[Measurement]) -> list[str]:
+    """Put each concurrency fit into its profile entry (``entry.concurrency``); returns
     notes for load data that found no entry (measure a sweep of that model too)."""
     notes = []
     for key, rec in fit_concurrency(rows).items():
-        entry = next((f for f in fits if (f["model"], f["quant"], f["engine"],
-                                          f.get("power_mode")) == key), None)
+        entry = next((f for f in fits
+                      if (f.model, f.quant, f.engine, f.power_mode) == key), None)
         if entry is None:
             notes.append(f"{'/'.join(str(k) for k in key)}: load rows but no single-request "
                          "fit to scale; run `edgeprof sweep` on it too")
             continue
-        entry["concurrency"] = rec
+        entry.concurrency = rec
     return notes
 
 

@@ -1,4 +1,5 @@
-"""Turn a measurements table into fit entries, one per model × quant × engine × power mode."""
+"""Turn a measurements table into fit entries (``FitEntry``), one per model × quant × engine ×
+power mode."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from edgeprof.fit.fitters import (
     PrefillPowerModel,
 )
 from edgeprof.fit.roofline import spec_coefficients
+from edgeprof.fit.schema import FitEntry, PhaseFit
 from edgeprof.table import Measurement
 
 # prefill token paddings the fit chooses from (by CV): per token (a CPU) up to the 256-row
@@ -74,40 +76,43 @@ def _xy(rows: list[Measurement], target: str) -> tuple[np.ndarray, np.ndarray]:
     return a[:, :3], a[:, 3]
 
 
-def fit_group(key: Key, rows: list[Measurement], spec: DeviceSpec) -> dict[str, Any]:
-    """Fit every phase the rows allow; phases without data are left out (None)."""
+def fit_group(key: Key, rows: list[Measurement], spec: DeviceSpec) -> FitEntry:
+    """Fit every phase the rows allow; phases without data are left None."""
     model, quant, engine, mode = key
     arch = resolve_model(model)
     prior = spec_coefficients(arch, quant, spec, power_mode=mode)
-    entry: dict[str, Any] = {
-        "model": model, "quant": quant, "engine": engine, "power_mode": mode,
-        "sources": sorted({r.source for r in rows}), "provenance": str(Provenance.FITTED),
-        "prefill": None, "decode": None, "memory": None, "power": None,
-    }
+    entry = FitEntry(model=model, quant=quant, engine=engine, power_mode=mode,
+                     sources=sorted({r.source for r in rows}), provenance=Provenance.FITTED,
+                     prefill=None, decode=None, memory=None, power=None)
     rows, record = split_throttled(rows)
-    entry["throttled_rows"] = record or None
+    entry.throttled_rows = record or None
     dec = [r for r in rows if r.decode_s and r.output_tokens > 1]
     if len(dec) >= MIN_POINTS:
         X, y = _xy(dec, "decode_s")
-        entry["decode"] = DecodeModel(prior["decode"]["per_seq_s"]).fit(X, y).record()
+        entry.decode = _phase(DecodeModel(prior["decode"]["per_seq_s"]).fit(X, y).record())
     pre = [r for r in rows if r.ttft_s]
     if len(pre) >= MIN_POINTS:
-        chunk_s = (entry["decode"]["coef"]["step_s"] if entry["decode"]
+        chunk_s = (entry.decode.coef["step_s"] if entry.decode is not None
                    else prior["prefill"]["chunk_s"])
         X, y = _xy(pre, "ttft_s")
-        entry["prefill"] = _fit_prefill(arch, chunk_s, X, y)
+        entry.prefill = _fit_prefill(arch, chunk_s, X, y)
     mem = [r for r in rows if r.peak_mem_bytes]
     if len(mem) >= MIN_POINTS:
         wb = [r.weight_bytes for r in mem if r.weight_bytes]
         weights = float(np.median(wb)) if wb else float(arch.weight_bytes(quant))
         X, y = _xy(mem, "peak_mem_bytes")
-        entry["memory"] = MemoryModel(arch, weights).fit(X, y).record()
-        entry["memory"]["weights_from"] = "engine-reported" if wb else "catalog weight_bytes"
-    entry["power"] = _fit_power(rows)
-    if not (entry["prefill"] or entry["decode"]):
+        entry.memory = _phase(MemoryModel(arch, weights).fit(X, y).record(), weights_from=(
+            "engine-reported" if wb else "catalog weight_bytes"))
+    entry.power = _fit_power(rows)
+    if entry.prefill is None and entry.decode is None:
         raise UserInputError(f"{model}/{quant}/{engine}: fewer than {MIN_POINTS} usable rows "
                              "with ttft_s or decode_s; measure more points.")
     return entry
+
+
+def _phase(record: dict[str, Any], **extra: Any) -> PhaseFit:
+    """A fitter's ``record()`` (plus diagnostics such as ``weights_from``) as a PhaseFit."""
+    return PhaseFit.model_validate({**record, **extra})
 
 
 def _cv(m: PrefillModel) -> float:
@@ -129,14 +134,12 @@ def choose_prefill(arch: Any, chunk_s: float, X: np.ndarray,
     return best, {str(int(m.fixed["pad_tokens"])): m.cv_mape_ for m in fits}
 
 
-def _fit_prefill(arch: Any, chunk_s: float, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+def _fit_prefill(arch: Any, chunk_s: float, X: np.ndarray, y: np.ndarray) -> PhaseFit:
     best, tried = choose_prefill(arch, chunk_s, X, y)
-    record = best.record()
-    record["pad_tokens_tried"] = tried
-    return record
+    return _phase(best.record(), pad_tokens_tried=tried)
 
 
-def _fit_power(rows: list[Measurement]) -> dict[str, Any] | None:
+def _fit_power(rows: list[Measurement]) -> dict[str, PhaseFit | None] | None:
     pre = [(r.input_tokens, r.output_tokens, r.batch, r.prefill_power_w or r.avg_power_w)
            for r in rows if r.ttft_s and r.output_tokens == 1 and
            (r.prefill_power_w or r.avg_power_w)]
@@ -146,19 +149,21 @@ def _fit_power(rows: list[Measurement]) -> dict[str, Any] | None:
                if r.decode_s and r.decode_energy_j]
     dec_tot = [(r.decode_s, r.energy_j) for r in rows
                if r.decode_s and r.energy_j and r.output_tokens > 1]
-    out: dict[str, Any] = {}
+    out: dict[str, PhaseFit | None] = {}
     if len(pre) >= MIN_POINTS:
         a = np.array(pre, float)
-        out["prefill_power"] = PrefillPowerModel().fit(a[:, :3], a[:, 3]).record()
+        out["prefill_power"] = _phase(PrefillPowerModel().fit(a[:, :3], a[:, 3]).record())
     dec, total = (dec_own, False) if len(dec_own) >= MIN_POINTS else (dec_tot, True)
     if len(dec) >= MIN_POINTS:
         a = np.array(dec, float)
-        out["decode_energy"] = DecodeEnergyModel().fit(a[:, :1], a[:, 1]).record()
-        out["decode_energy"]["includes_prefill_and_window"] = total
+        out["decode_energy"] = _phase(DecodeEnergyModel().fit(a[:, :1], a[:, 1]).record(),
+                                      includes_prefill_and_window=total)
     return out or None
 
 
-def fit_rows(rows: list[Measurement], spec: DeviceSpec) -> list[dict[str, Any]]:
+def fit_rows(rows: list[Measurement], spec: DeviceSpec) -> list[FitEntry]:
+    """One typed entry per group of ok single-request rows (``schema.dump_fits`` writes
+    them)."""
     if not rows:
         raise UserInputError("The measurements table is empty; run `edgeprof sweep` or "
                              "`edgeprof import` first.")

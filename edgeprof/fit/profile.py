@@ -37,7 +37,7 @@ from edgeprof.fit.roofline import (
     peak_flops,
     spec_coefficients,
 )
-from edgeprof.fit.schema import FitEntry, PhaseFit
+from edgeprof.fit.schema import FitEntry, PhaseFit, dump_fits
 
 SCHEMA_VERSION = 1
 TRANSFER_WIDEN = 2.0   # a quant/batch transfer doubles the fit's interval, plus ±10 %
@@ -126,10 +126,11 @@ class Profile:
 
     # ---------------------------------------------------------------- construction / IO
     @classmethod
-    def from_fits(cls, device: DeviceSpec, fits: list[dict[str, Any]],
+    def from_fits(cls, device: DeviceSpec, fits: list[FitEntry],
                   provenance: dict[str, Any] | None = None) -> Profile:
+        """A profile of freshly fitted entries (``fit_rows``), calibrated on them."""
         cal = calibrate(fits, device, resolve_model) if fits else None
-        return cls(device, fits, cal, provenance)
+        return cls(device, dump_fits(fits), cal, provenance)
 
     @classmethod
     def load(cls, path_or_device: str | Path) -> Profile:

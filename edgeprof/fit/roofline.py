@@ -8,6 +8,7 @@ labeled ``predicted:spec-derived``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ from edgeprof.catalog import ArchSpec, get_quant
 from edgeprof.device.spec import DeviceSpec
 from edgeprof.errors import UnsupportedError
 from edgeprof.fit.forms import effective_s_per_tflop
+from edgeprof.fit.schema import FitEntry
 
 # Conservative defaults (used until a profile's measured fits calibrate them).
 DEFAULT_CALIBRATION: dict[str, float] = {
@@ -65,30 +67,30 @@ def spec_coefficients(arch: ArchSpec, quant: str, spec: DeviceSpec,
     return {"prefill": prefill, "decode": decode}
 
 
-def calibrate(entries: list[dict[str, Any]], spec: DeviceSpec,
-              resolve: Any) -> dict[str, Any] | None:
+def calibrate(entries: list[FitEntry], spec: DeviceSpec,
+              resolve: Callable[[str], ArchSpec]) -> dict[str, Any] | None:
     """Efficiency factors that make the roofline match the measured fits."""
     comp, pre_oh, kv_eff, rows = [], [], [], []
     used = []
     for e in entries:
-        arch = resolve(e["model"])
-        mode = e.get("power_mode")
+        arch = resolve(e.model)
+        mode = e.power_mode
         try:
-            peak = peak_flops(spec, e["quant"], mode)
+            peak = peak_flops(spec, e.quant, mode)
         except UnsupportedError:
             continue
         bw = bandwidth(spec, mode)
-        if e.get("prefill"):
-            coef = e["prefill"]["coef"]
+        if e.prefill is not None:
+            coef = e.prefill.coef
             comp.append(1e12 / (effective_s_per_tflop(coef, arch) * peak))
-            pre_oh.append(max(coef["overhead_s"] - arch.decode_stream_bytes(e["quant"]) / bw,
+            pre_oh.append(max(coef["overhead_s"] - arch.decode_stream_bytes(e.quant) / bw,
                               0.0))
-        if e.get("decode"):
-            coef = e["decode"]["coef"]
+        if e.decode is not None:
+            coef = e.decode.coef
             if coef["kv_s"] > 0:
                 kv_eff.append(arch.kv_bytes_per_token(2) / (bw * coef["kv_s"]))
-            rows.append((arch.decode_stream_bytes(e["quant"]) / bw, coef["step_s"]))
-        used.append(f"{e['model']}/{e['quant']}/{e.get('engine')}/{mode}")
+            rows.append((arch.decode_stream_bytes(e.quant) / bw, coef["step_s"]))
+        used.append(f"{e.model}/{e.quant}/{e.engine}/{mode}")
     if not used:
         return None
     out: dict[str, Any] = dict(DEFAULT_CALIBRATION)

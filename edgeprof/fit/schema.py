@@ -48,11 +48,11 @@ class PhaseFit(BaseModel):
     fitted_on: dict[str, list[float]] | None = Field(None, description="axis → [min, max]")
     train_mape: float | None = None
     cv_mape: float | None = None
+    extrapolation: dict[str, Any] | None = Field(None, description="error beyond the fitted "
+                                                 "range: fit_max, test_n, mape")
     interval: Interval | None = None
     outliers: list[dict[str, Any]] = Field(default_factory=list, description="points "
                                            "flagged and left out of the fit")
-    extrapolation: dict[str, Any] | None = Field(None, description="error beyond the fitted "
-                                                 "range: fit_max, test_n, mape")
     includes_prefill_and_window: bool | None = Field(
         None, description="energy fits: the energy already covers prefill and the window")
 
@@ -82,7 +82,27 @@ class FitEntry(BaseModel):
     decode: PhaseFit | None = None
     memory: PhaseFit | None = None
     power: dict[str, PhaseFit | None] | None = None
+    throttled_rows: dict[str, Any] | None = Field(None, description="throttle / clock-drop "
+                                                  "rows: rule (left out or kept), rows")
     concurrency: dict[str, Any] | None = None
+
+
+def dump_fits(entries: list[FitEntry]) -> list[dict[str, Any]]:
+    """The entries as the plain dicts a profile's ``fits:`` holds (the one serializer).
+
+    Fields are in declaration order (the fitters' record order), extras after them; fields
+    never set are left out (``concurrency`` without load data, ``includes_prefill_and_window``
+    outside energy fits), a phase set to None stays ``null``. NaN stays NaN here;
+    ``Profile.save`` writes it as null.
+    """
+    return [e.model_dump(mode="json", exclude_unset=True, fallback=_scalar) for e in entries]
+
+
+def _scalar(value: Any) -> Any:
+    """A numpy scalar in an extra field as the Python number (``.item()``)."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} into a profile")
 
 
 def check_fits(fits: Any, path: str | Path) -> list[dict[str, Any]]:

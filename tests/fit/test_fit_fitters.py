@@ -197,7 +197,7 @@ def test_prefill_padding_is_chosen_from_the_data(pad: int) -> None:
     coef = {"overhead_s": 0.01, "s_per_tflop": 30.0, "pad_tokens": pad,
             "token_s": 0.02 if pad == 256 else 0.0}
     y = forms.prefill_time(coef, ARCH, inputs, batch) * rng.normal(1, 0.01, inputs.size)
-    rec = _fit_prefill(ARCH, 0.0, X, y)
+    rec = _fit_prefill(ARCH, 0.0, X, y).model_dump()  # a PhaseFit; the record as dumped
     assert rec["coef"]["pad_tokens"] == pad
     assert set(rec["pad_tokens_tried"]) == {"1", "16", "64", "128", "256"}
     assert rec["cv_mape"] < 0.05

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 import yaml
 
-from edgeprof.device.spec import profiles_dir
+from edgeprof.catalog import resolve_model
+from edgeprof.device.spec import load_device_spec, profiles_dir
 from edgeprof.errors import DataFormatError
-from edgeprof.fit.schema import FitEntry, check_fits
+from edgeprof.fit import fit_rows, forms
+from edgeprof.fit.profile import _plain
+from edgeprof.fit.schema import FitEntry, check_fits, dump_fits
+from edgeprof.table import Measurement
 
 GOOD = {"model": "qwen2.5-1.5b", "quant": "bf16", "engine": "vllm",
         "provenance": "predicted:measured-fit",
@@ -74,3 +79,36 @@ def test_not_a_list_or_not_mappings() -> None:
     with pytest.raises(DataFormatError, match=r"fits\[1\] must be a mapping"):
         check_fits([GOOD, "x"], "p.yaml")
     assert check_fits(None, "p.yaml") == []
+
+
+def test_dump_fits_writes_entries_back_as_read() -> None:
+    """Shipped entries (and GOOD) survive validate → dump unchanged, key order included."""
+    assert dump_fits([FitEntry.model_validate(GOOD)]) == [GOOD]
+    for path in sorted(profiles_dir().glob("*.yaml")):
+        fits = yaml.safe_load(path.read_text()).get("fits") or []
+        dumped = _plain(dump_fits([FitEntry.model_validate(f) for f in fits]))
+        assert yaml.safe_dump(dumped, sort_keys=False) == yaml.safe_dump(fits, sort_keys=False)
+
+
+def test_fitted_entries_are_typed_and_dump_in_record_order() -> None:
+    arch = resolve_model("qwen2.5-0.5b")
+    rows = []
+    for i in (32, 64, 128, 256, 512):
+        for o in (8, 64):
+            ttft = float(forms.prefill_time({"overhead_s": 0.01, "s_per_tflop": 2.0}, arch,
+                                            np.array([i]), np.array([1]))[0])
+            dec = float(forms.decode_time({"step_s": 0.02, "kv_s": 1e-6}, np.array([i]),
+                                          np.array([o]), np.array([1]))[0])
+            rows.append(Measurement(device="rtx-4090", engine="torch", model=arch.name,
+                                    quant="fp16", input_tokens=i, output_tokens=o, batch=1,
+                                    repeat=0, ttft_s=ttft, decode_s=dec, e2e_s=ttft + dec,
+                                    source="synthetic"))
+    (entry,) = fit_rows(rows, load_device_spec("rtx-4090"))
+    assert isinstance(entry, FitEntry) and entry.decode is not None and entry.memory is None
+    (d,) = dump_fits([entry])
+    assert list(d) == ["model", "quant", "engine", "power_mode", "sources", "provenance",
+                       "prefill", "decode", "memory", "power", "throttled_rows"]
+    assert d["memory"] is None and d["power"] is None and d["throttled_rows"] is None
+    assert list(d["prefill"]) == ["form", "coef", "fitted_params", "n", "fitted_on",
+                                  "train_mape", "cv_mape", "extrapolation", "interval",
+                                  "outliers", "pad_tokens_tried"]
