@@ -144,7 +144,7 @@ def spec_floor_s(f: Figure) -> float:
     steps = max(o - 1.0, 1.0)
     ctx = i + (o if f.quantity == SERVING else 2.0) / 2.0  # mean context over the steps
     step = (arch.decode_stream_bytes(f.quant) + n * ctx * arch.kv_bytes_per_token(2)) / bw
-    if f.quantity == TPOT:
+    if f.quantity != SERVING:  # one decode step
         return step
     flops = float(forms.prefill_tflops(arch, np.array([i]), np.array([n]), 1, 1.0)[0]) * 1e12
     return (flops / peak + steps * step) / o
