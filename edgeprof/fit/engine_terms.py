@@ -55,6 +55,8 @@ def as_calibration(terms: dict[str, float]) -> dict[str, float]:
     cal["kv_bandwidth_eff"] = float(terms.get("kv_bandwidth_eff", cal["bandwidth_eff"]))
     if terms.get("overhead_ref_layers"):  # the step overhead scales with the layer count
         cal["overhead_ref_layers"] = float(terms["overhead_ref_layers"])
+    if terms.get("pad_tokens"):  # the engine's prefill GEMM tile, in tokens
+        cal["pad_tokens"] = float(terms["pad_tokens"])
     return cal
 
 

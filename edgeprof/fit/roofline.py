@@ -64,6 +64,8 @@ def spec_coefficients(arch: ArchSpec, quant: str, spec: DeviceSpec,
                "s_per_tflop": 1e12 / (peak * c["compute_eff"]), "chunk_s": step}
     if spec.kind == "cpu":
         prefill["pad_tokens"] = 1.0  # no tensor-core tiles: a CPU pays per token
+    elif c.get("pad_tokens"):  # an engine's GEMM tile in tokens (fitted with its terms)
+        prefill["pad_tokens"] = float(c["pad_tokens"])
     return {"prefill": prefill, "decode": decode}
 
 

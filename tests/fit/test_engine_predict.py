@@ -133,6 +133,29 @@ def test_batch_beyond_the_measured_one_widens_the_interval() -> None:
     assert width[3] - width[0] >= 2 * 5 * BATCH_LOG_WIDEN_PER_DOUBLING * 0.99
 
 
+def test_an_engines_gemm_tile_sets_the_short_prompt_cost() -> None:
+    """``pad_tokens`` in engine terms reaches the prefill form: a 64-token tile makes a
+    61-token prompt cheaper than the 128-token default, and a 2048-token one costs the same."""
+    terms = {"bandwidth_eff": 0.8, "decode_overhead_s": 0.003, "compute_eff": 0.5,
+             "prefill_overhead_s": 0.008}
+    arch, spec = resolve_model("qwen3-8b"), load_device_spec("jetson-agx-orin-64gb")
+    t = {pad: [predict_times(terms | ({"pad_tokens": pad} if pad else {}), arch, "int4",
+                             spec, "MAXN", i, 2, 1)["ttft_s"] for i in (61, 2048)]
+         for pad in (None, 64.0, 128.0)}
+    assert t[64.0][0] < t[128.0][0] == pytest.approx(t[None][0])
+    assert t[64.0][1] == pytest.approx(t[128.0][1])
+
+
+def test_shipped_jetson_trtllm_terms_carry_their_tile() -> None:
+    import yaml
+
+    from edgeprof.device.spec import profiles_dir
+
+    text = (profiles_dir() / "jetson-agx-thor.yaml").read_text()
+    cal = yaml.safe_load(text)["calibration"]
+    assert cal["engines"]["trtllm"]["pad_tokens"] == 64.0
+
+
 def test_engines_move_predictions(run_cli) -> None:
     base = ("predict", "--device", "jetson-orin-nano-8gb", "--model", "llama-3.2-3b",
             "--quant", "int4", "--input-tokens", "64", "--output-tokens", "128", "--json")
