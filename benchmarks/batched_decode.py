@@ -33,10 +33,9 @@ from typing import Any
 import numpy as np
 
 from edgeprof.catalog import resolve_model
-from edgeprof.device.spec import load_device_spec
-from edgeprof.fit import Profile, forms
-from edgeprof.fit.roofline import bandwidth, peak_flops
-from edgeprof.importers.jetson_benchmarks import WITHDRAWN_RELEASES, read_figures
+from edgeprof.device import load_device_spec
+from edgeprof.fit import Profile, bandwidth, peak_flops, prefill_tflops
+from edgeprof.importers import WITHDRAWN_RELEASES, read_figures
 from edgeprof.table import Measurement
 
 JB = (Path(__file__).resolve().parents[2] / "shared" / "reference"  # ../shared, beside the project
@@ -146,7 +145,7 @@ def spec_floor_s(f: Figure) -> float:
     step = (arch.decode_stream_bytes(f.quant) + n * ctx * arch.kv_bytes_per_token(2)) / bw
     if f.quantity != SERVING:  # one decode step
         return step
-    flops = float(forms.prefill_tflops(arch, np.array([i]), np.array([n]), 1, 1.0)[0]) * 1e12
+    flops = float(prefill_tflops(arch, np.array([i]), np.array([n]), 1, 1.0)[0]) * 1e12
     return (flops / peak + steps * step) / o
 
 

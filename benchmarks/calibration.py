@@ -4,7 +4,7 @@ Data: ``../shared/reference/jetson-published-benchmarks/benchmarks.csv``,
 ``benchmarks/data/tensorrt-edge-llm-bench.csv`` (TensorRT Edge-LLM 0.10.0 ``llm_bench``) and
 ``benchmarks/data/tensorrt-edge-llm-bench-more.csv`` (Edge-LLM runtime dashboards 0.4.0–0.10.0
 and TensorRT-LLM 0.12.0-jetson; v0.8.0 left out, see ``WITHDRAWN_RELEASES``), all read by
-``edgeprof.importers.jetson_benchmarks``, and the EdgeReasoning AGX Orin vLLM measurements
+``edgeprof.importers._jetson_benchmarks``, and the EdgeReasoning AGX Orin vLLM measurements
 (thinned to every ``--er-stride``-th row; each source weighs the same in the fit anyway). One
 TensorRT release is one source. Terms are fitted per engine over every board ("class") and
 per (board, engine) where a board has ``MIN_DEVICE_FIGURES`` figures, with the class terms as
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from edgeprof.fit.calibrate import (
+from edgeprof.fit import (
     MIN_DEVICE_FIGURES,
     Obs,
     fit_with_devices,
@@ -39,8 +39,7 @@ from edgeprof.fit.calibrate import (
     observations,
     summarize,
 )
-from edgeprof.importers.edgereasoning import decode_rows, prefill_rows
-from edgeprof.importers.jetson_benchmarks import WITHDRAWN_RELEASES, read_figures
+from edgeprof.importers import WITHDRAWN_RELEASES, decode_rows, prefill_rows, read_figures
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference"  # ../shared, beside the project
 JB = REF / "jetson-published-benchmarks" / "benchmarks.csv"

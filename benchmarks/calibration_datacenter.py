@@ -2,7 +2,7 @@
 
 The Jetson terms (``benchmarks/calibration.py``) carry a ~10 ms vLLM-on-Jetson step overhead
 and Orin efficiencies; a datacenter card with CUDA-graph decode steps is not that machine.
-Here the same machinery (``edgeprof.fit.calibrate``) is fitted on datacenter figures only:
+Here the same machinery (``edgeprof.fit._calibrate``) is fitted on datacenter figures only:
 
 * ``benchmarks/data/datacenter-published.csv``: published end-to-end/engine measurements
   (TensorRT-LLM 0.5 / 0.9 batch-1 first-token latency on H100, H200, L40S, A100; one vLLM CI
@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from edgeprof.fit.calibrate import Obs, fit_with_devices, held_out, observations, summarize
-from edgeprof.importers.jetson_benchmarks import read_figures
+from edgeprof.fit import Obs, fit_with_devices, held_out, observations, summarize
+from edgeprof.importers import read_figures
 
 DATA = Path(__file__).resolve().parent / "data"
 PUBLISHED = DATA / "datacenter-published.csv"

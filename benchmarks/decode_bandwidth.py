@@ -15,8 +15,8 @@ import statistics
 import time
 
 from edgeprof.catalog import resolve_model
-from edgeprof.device.bandwidth import measure_memory_bandwidth
-from edgeprof.engines.torch_engine import TorchEngine
+from edgeprof.device import measure_memory_bandwidth
+from edgeprof.engines import TorchEngine
 
 
 def main() -> None:

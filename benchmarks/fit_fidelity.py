@@ -2,7 +2,7 @@
 
     python benchmarks/fit_fidelity.py [--reference DIR] [--cpu-sweep DIR]
 
-Prints JSON. Prefill: the form at the 256-token GEMM tile (``forms.TILE_TOKENS``) fitted on
+Prints JSON. Prefill: the form at the 256-token GEMM tile (``edgeprof.fit.TILE_TOKENS``) fitted on
 inputs ≤ 1024 only, MAPE over all 3–4097 inputs and beyond 1024 (points the fitter flags as
 outliers on the full data are reported separately); held out: leave-one-length-out over all
 lengths, and fitted on alternate lengths, tested on the others. The same figures for the
@@ -23,10 +23,8 @@ from typing import Any
 import numpy as np
 
 from edgeprof.catalog import resolve_model
-from edgeprof.fit import forms
-from edgeprof.fit.fitters import DecodeModel, PrefillModel
-from edgeprof.fit.pipeline import choose_prefill
-from edgeprof.importers.edgereasoning import decode_rows, prefill_rows
+from edgeprof.fit import PAD_TOKENS, TILE_TOKENS, DecodeModel, PrefillModel, choose_prefill
+from edgeprof.importers import decode_rows, prefill_rows
 
 REF = Path(__file__).resolve().parents[2] / "shared/reference/edgereasoning-jetson-agx-orin"
 # The study's coefficients (reference README): prefill a, b, c; decode m, n.
@@ -85,10 +83,10 @@ def jetson(ref: Path) -> dict:
         step = dm.coef_["step_s"]
 
         def tiled(step: float = step, arch: Any = arch) -> PrefillModel:
-            return PrefillModel(arch, step, pad_tokens=forms.TILE_TOKENS)
+            return PrefillModel(arch, step, pad_tokens=TILE_TOKENS)
 
         def previous(step: float = step, arch: Any = arch) -> PrefillModel:
-            return PrefillModel(arch, step, pad_tokens=forms.PAD_TOKENS, fit_token=False)
+            return PrefillModel(arch, step, pad_tokens=PAD_TOKENS, fit_token=False)
 
         flags = tiled().fit(Xp, yp).outliers_
         bad = np.isin(Xp[:, 0], [o["input_tokens"] for o in flags])
@@ -101,7 +99,7 @@ def jetson(ref: Path) -> dict:
         out[model] = {
             "prefill": {
                 "fit_on": "input_tokens <= 1024", "n_fit": int(short.sum()),
-                "pad_tokens": forms.TILE_TOKENS, **new,
+                "pad_tokens": TILE_TOKENS, **new,
                 "previous_form": _prefill(previous, Xp, yp, short, bad),
                 "cv_selected": {"pad_tokens": int(cv.coef_["pad_tokens"]),
                                 "pad_tokens_tried_cv_mape": tried,
@@ -124,7 +122,7 @@ def jetson(ref: Path) -> dict:
 
 def cpu(folder: Path) -> dict:
     """Held-out e2e and peak-memory error on a CPU sweep: 30 % of the points held out."""
-    from edgeprof.device.detect import host_spec
+    from edgeprof.device import host_spec
     from edgeprof.fit import Profile, fit_rows
     from edgeprof.table import read_measurements
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from fake_openai_server import fake_openai_server
 
-from edgeprof.cli.app import main
+from edgeprof.cli import main
 
 
 def run(ttft: float, tpot: float, supports_n: bool) -> dict:

@@ -1,6 +1,6 @@
 """Search benchmark: wall time and regret vs exhaustive enumeration for spaces of 10^2..10^5.
 
-Uses the synthetic latency and accuracy models (edgeprof.search.synthetic), so it measures the
+Uses the synthetic latency and accuracy models (edgeprof.search._synthetic), so it measures the
 search itself, not a profile. Prints JSON. Run: ``python benchmarks/search.py [--trials 100]``.
 """
 
@@ -12,11 +12,16 @@ import time
 
 import numpy as np
 
-from edgeprof.search import Problem, recommend
-from edgeprof.search.grid import evaluate_grid
-from edgeprof.search.solve import enumerate_optimum
-from edgeprof.search.space import build_space
-from edgeprof.search.synthetic import SyntheticAccuracy, SyntheticProfile, synthetic_device
+from edgeprof.search import (
+    Problem,
+    SyntheticAccuracy,
+    SyntheticProfile,
+    build_space,
+    enumerate_optimum,
+    evaluate_grid,
+    recommend,
+    synthetic_device,
+)
 
 # (models, budgets, samples, power modes); 3 quants each
 SHAPES = {100: (2, 4, 4, 1), 1000: (3, 8, 12, 1), 10_000: (4, 13, 16, 4),

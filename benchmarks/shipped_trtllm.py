@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgeprof.fit.calibrate import observations
-from edgeprof.fit.profile import Profile
-from edgeprof.importers.jetson_benchmarks import WITHDRAWN_RELEASES, read_figures
+from edgeprof.fit import Profile, observations
+from edgeprof.importers import WITHDRAWN_RELEASES, read_figures
 
 DATA = Path(__file__).resolve().parent / "data"
 FILES = ("tensorrt-edge-llm-bench.csv", "tensorrt-edge-llm-bench-more.csv")

@@ -6,11 +6,11 @@ Prints JSON: per model (1.5B, 8B, 14B) and phase, the MAPE of
 
 * ``uncalibrated``: the roofline from the AGX Orin 64GB spec sheet alone (peak bandwidth and
   compute from ``profiles/jetson-agx-orin-64gb.yaml``'s ``device:`` section, the default
-  efficiency factors of :mod:`edgeprof.fit.roofline`) — what ``--device`` gives a board
+  efficiency factors of :mod:`edgeprof.fit._roofline`) — what ``--device`` gives a board
   nobody measured;
 * ``calibrated_lomo``: the same roofline with efficiency factors calibrated, leave one model
   out, on the *other two* models' measurements (``edgeprof fit`` on their rows, then
-  :func:`edgeprof.fit.roofline.calibrate`) — an honest estimate for an unmeasured model on a
+  :func:`edgeprof.fit.calibrate`) — an honest estimate for an unmeasured model on a
   calibrated board;
 * ``calibrated_all``: factors calibrated on all three models (what the shipped profile holds;
   in-sample, for comparison only).
@@ -34,10 +34,9 @@ from typing import Any
 import numpy as np
 
 from edgeprof.catalog import resolve_model
-from edgeprof.device.spec import DeviceSpec, load_device_spec
-from edgeprof.fit import Profile, fit_rows
-from edgeprof.fit.roofline import DEFAULT_CALIBRATION, calibrate
-from edgeprof.importers.edgereasoning import decode_rows, prefill_rows
+from edgeprof.device import DeviceSpec, load_device_spec
+from edgeprof.fit import DEFAULT_CALIBRATION, Profile, calibrate, fit_rows
+from edgeprof.importers import decode_rows, prefill_rows
 
 REF = Path(__file__).resolve().parents[2] / "shared/reference/edgereasoning-jetson-agx-orin"
 DEVICE = "jetson-agx-orin-64gb"

@@ -64,4 +64,4 @@ class EngineOOM(EdgeprofError):
 
 class ContextLengthError(UserInputError):
     """Input + output tokens beyond a model's context length (exit 2); the message names the
-    option, the value, the model and its context length (``edgeprof.catalog.context``)."""
+    option, the value, the model and its context length (``edgeprof.catalog._context``)."""

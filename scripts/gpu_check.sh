@@ -7,7 +7,7 @@
 # Usage: scripts/gpu_check.sh OUT_DIR
 # Without an NVIDIA GPU and CUDA-enabled torch it prints one line, writes summary.json with
 # "ran": false and exits 0 (nothing to check here). Environment: EDGEPROF (default: edgeprof
-# on PATH, else python -m edgeprof.cli.app), PYTHON (default python3), MODEL.
+# on PATH, else python -m edgeprof.cli), PYTHON (default python3), MODEL.
 set -uo pipefail
 
 out=${1:?usage: $0 OUT_DIR}
@@ -19,7 +19,7 @@ if [[ -n ${EDGEPROF:-} ]]; then
 elif command -v edgeprof >/dev/null; then
   ep=(edgeprof)
 else
-  ep=("$py" -m edgeprof.cli.app)
+  ep=("$py" -m edgeprof.cli)
 fi
 
 skip() {

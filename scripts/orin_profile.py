@@ -21,10 +21,10 @@ from typing import Any
 
 import yaml
 
-from edgeprof.device.spec import load_device_spec
+from edgeprof.device import load_device_spec
 from edgeprof.fit import Profile, fit_rows
-from edgeprof.fit.profile import _plain
-from edgeprof.importers.edgereasoning import import_edgereasoning
+from edgeprof.fit._profile import _plain
+from edgeprof.importers import import_edgereasoning
 from edgeprof.table import read_measurements
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ if [ -n "$TORCH_SPEC" ]; then
   python -m pip install -q "$TORCH_SPEC"
 fi
 python -m pip install -q -e ".[torch,onnx,test]"
-# The llama.cpp engine (edgeprof.engines.llamacpp_engine) and llama-cpp-python's server.
+# The llama.cpp engine (edgeprof.engines._llamacpp_engine) and llama-cpp-python's server.
 # pip builds llama.cpp from source here (about 10 min on 2 cores, see docs/engines.md) and
 # keeps the built wheel in its cache (~/.cache/pip/wheels), so a second install takes seconds;
 # CI should cache ~/.cache/pip. On x86-64 the build targets AVX2/FMA/F16C without -march=native

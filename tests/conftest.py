@@ -15,7 +15,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 @pytest.fixture
 def run_cli(capsys):
     """Run the CLI in-process; returns (exit_code, stdout, stderr)."""
-    from edgeprof.cli.app import main
+    from edgeprof.cli._app import main
 
     def _run(*args: str) -> tuple[int, str, str]:
         code = main(list(args))

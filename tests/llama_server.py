@@ -9,7 +9,7 @@ Import it from a test (not a conftest)::
     with llama_server.running_llama_server(gguf, n_ctx=2048) as base_url:
         ...  # base_url == "http://127.0.0.1:PORT/v1"
 
-``random_gguf`` writes with :mod:`edgeprof.engines.gguf_build` into edgeprof's GGUF cache
+``random_gguf`` writes with :mod:`edgeprof.engines._gguf_build` into edgeprof's GGUF cache
 (``$EDGEPROF_CACHE_DIR/gguf`` or ``~/.cache/edgeprof/gguf``; content-addressed, so tests
 share one file), falling back to ``tmp_dir`` when the cache is not writable.
 ``running_llama_server`` starts ``python -m llama_cpp.server`` as a subprocess, waits at most
@@ -36,8 +36,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from edgeprof.catalog.architectures import resolve_model
-from edgeprof.engines import gguf_build
+from edgeprof.catalog._architectures import resolve_model
+from edgeprof.engines import _gguf_build as gguf_build
 
 HOST = "127.0.0.1"
 

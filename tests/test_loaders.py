@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from edgeprof.device import load_device_spec
-from edgeprof.device.spec import profiles_dir
+from edgeprof.device._spec import profiles_dir
 from edgeprof.errors import DataFormatError
-from edgeprof.fit.profile import Profile
+from edgeprof.fit._profile import Profile
 from edgeprof.sweep import build_spec, read_spec_file
 
 MODEL = "qwen2.5-0.5b-scaled-1L"

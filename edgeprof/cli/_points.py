@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from edgeprof.catalog import check_context, resolve_model
 from edgeprof.errors import DataFormatError, UserInputError
 from edgeprof.files import read_text_checked
-from edgeprof.fit.engine_terms import normalize_engine
+from edgeprof.fit._engine_terms import normalize_engine
 from edgeprof.units import MAX_INT
 
 COLUMNS = ("model", "quant", "input_tokens", "output_tokens")

@@ -1,5 +1,5 @@
-"""Serving under load: ``edgeprof load`` (see :mod:`edgeprof.load.runner`)."""
+"""Serving under load: ``edgeprof load`` (see :mod:`edgeprof.load._runner`)."""
 
-from edgeprof.load.runner import SLO, LoadRunner, RequestResult, read_lengths, summarize_level
+from edgeprof.load._runner import SLO, LoadRunner, RequestResult, read_lengths, summarize_level
 
 __all__ = ["SLO", "LoadRunner", "RequestResult", "read_lengths", "summarize_level"]

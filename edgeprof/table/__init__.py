@@ -1,6 +1,6 @@
 """The measurements table (data contract 1): schema and file formats."""
 
-from edgeprof.table.io import (
+from edgeprof.table._io import (
     MEASUREMENTS_FILE,
     RUN_FILE,
     append_row,
@@ -10,7 +10,7 @@ from edgeprof.table.io import (
     write_measurements,
     write_run_conditions,
 )
-from edgeprof.table.schema import (
+from edgeprof.table._schema import (
     CONTRACT_COLUMNS,
     SCHEMA_VERSION,
     Measurement,

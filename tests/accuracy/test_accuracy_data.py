@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgeprof.accuracy import load_accuracy
-from edgeprof.accuracy.synth import DEFAULT_MODELS, generate, true_accuracy, write_jsonl
+from edgeprof.accuracy._synth import DEFAULT_MODELS, generate, true_accuracy, write_jsonl
 from edgeprof.errors import DataFormatError, UserInputError
 
 

@@ -1,4 +1,4 @@
-"""The accuracy model over budget, N and quant (edgeprof.accuracy.curves / .published)."""
+"""The accuracy model over budget, N and quant (edgeprof.accuracy._curves / ._published)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edgeprof.accuracy import curves, load_accuracy
-from edgeprof.accuracy.data import builtin_path
+from edgeprof.accuracy import _curves as curves
+from edgeprof.accuracy import load_accuracy
+from edgeprof.accuracy._data import builtin_path
 from edgeprof.errors import UserInputError
 
 BUDGETS = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768]

@@ -71,7 +71,7 @@ def test_qwen3_q_k_norm_and_phi_partial_rotary_reach_transformers():
 def test_torch_engine_builds_and_runs_new_families(name):
     """Random weights from config: one layer and a small vocab keep it to a second on CPU."""
     pytest.importorskip("transformers")
-    from edgeprof.engines.base import get_engine
+    from edgeprof.engines._base import get_engine
 
     arch = CATALOG[name].model_copy(update={"layers": 1, "vocab": 1024,
                                             "name": f"{name}-tiny", "published_params": None})
@@ -88,7 +88,7 @@ def test_torch_engine_builds_and_runs_new_families(name):
 
 def test_onnx_engine_refuses_what_its_graph_lacks():
     pytest.importorskip("onnxruntime")
-    from edgeprof.engines.base import get_engine
+    from edgeprof.engines._base import get_engine
 
     engine = get_engine("onnxruntime", "cpu")
     for name in ("qwen3-0.6b", "phi-4-mini"):

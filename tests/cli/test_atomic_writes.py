@@ -33,7 +33,7 @@ CHILD = textwrap.dedent("""
             os.kill(os.getpid(), signal.SIGKILL)
         return real(src, dst)
     files.os.replace = killed_replace
-    from edgeprof.cli.app import main
+    from edgeprof.cli._app import main
     sys.exit(main(sys.argv[2:]))
 """)
 
@@ -68,7 +68,7 @@ def test_sigkill_during_each_out_write_keeps_the_previous_file(sweep: Path,
         (rec, rec_argv),
         (manifest, ["export", str(rec), "--out", str(manifest), "--allow-scaled"]),
     ]
-    from edgeprof.cli.app import main
+    from edgeprof.cli._app import main
 
     for target, argv in commands:
         assert main(argv) == 0, argv  # the good previous file

@@ -35,7 +35,7 @@ def check_one_error(code: int, err: str) -> None:
 
 @pytest.fixture(scope="module")
 def d(tmp_path_factory):
-    from edgeprof.fit.profile import Profile
+    from edgeprof.fit._profile import Profile
 
     d = tmp_path_factory.mktemp("badm")
     (d / "binary.bin").write_bytes(bytes(range(256)) * 4)
@@ -177,7 +177,7 @@ def test_bad_input_matrix(run_cli, d, argv):
 
 
 def test_debug_shows_the_traceback(d, monkeypatch):
-    from edgeprof.cli.app import main
+    from edgeprof.cli._app import main
 
     monkeypatch.setenv("EDGEPROF_DEBUG", "1")
     with pytest.raises(Exception) as info:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edgeprof.cli import app as cli_app
+from edgeprof.cli import _app as cli_app
 
 
 def test_repeated_main_calls_do_not_grow_the_app(run_cli):

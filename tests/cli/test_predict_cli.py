@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from edgeprof.errors import UnsupportedError
-from edgeprof.fit import Profile, forms
+from edgeprof.fit import Profile
+from edgeprof.fit import _forms as forms
 from edgeprof.table import Measurement, write_measurements
 
 MODEL = "qwen2.5-0.5b"
@@ -131,7 +132,7 @@ def test_fit_bad_tables(tmp_path: Path, run_cli) -> None:
 def test_fit_uses_the_spec_the_sweep_recorded(tmp_path: Path, run_cli) -> None:
     """A device that is not shipped (a CPU) is fitted with the spec from the sweep's run.json,
     and an int8 fit works on a CPU whose spec lists only a widened int8 rate."""
-    from edgeprof.device.cpu.info import cpu_spec
+    from edgeprof.device.cpu._info import cpu_spec
     from edgeprof.table import read_measurements
 
     folder = tmp_path / "sweep"

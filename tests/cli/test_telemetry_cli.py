@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from edgeprof.device.nvidia.nvml import NvmlSource
+from edgeprof.device.nvidia._nvml import NvmlSource
 
 ORIN = Path(__file__).parents[1] / "fixtures" / "telemetry" / "orin-agx-jp6"
 RAILS_W = {"VDD_GPU_SOC": 5.024 * 0.610, "VDD_CPU_CV": 5.024 * 0.152,

@@ -9,11 +9,11 @@ from types import ModuleType, SimpleNamespace
 
 import pytest
 
-from edgeprof.device import detect as det
-from edgeprof.device.bandwidth import BandwidthResult
-from edgeprof.device.cpu import info as cpu_info
-from edgeprof.device.jetson import board as jetson_board
-from edgeprof.device.nvidia import gpus as nvidia_gpus
+from edgeprof.device import _detect as det
+from edgeprof.device._bandwidth import BandwidthResult
+from edgeprof.device.cpu import _info as cpu_info
+from edgeprof.device.jetson import _board as jetson_board
+from edgeprof.device.nvidia import _gpus as nvidia_gpus
 from edgeprof.errors import UserInputError
 
 ROOTS = Path(__file__).parents[1] / "fixtures" / "detect"
@@ -37,7 +37,7 @@ def machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
 
 @pytest.fixture
 def fake_bandwidth(monkeypatch: pytest.MonkeyPatch) -> None:
-    import edgeprof.device.bandwidth as bw
+    import edgeprof.device._bandwidth as bw
 
     monkeypatch.setattr(bw, "measure_memory_bandwidth", lambda seconds=1.0, **_: BandwidthResult(
         gbs=123.4, method="copy", size_bytes=2**28, repeats=7))

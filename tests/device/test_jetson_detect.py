@@ -1,7 +1,7 @@
 """Each fixture Jetson board is detected as the right shipped profile.
 
 Written against the contract in docs/CONTRACTS.md (``detect()`` / ``host_spec()`` in
-``edgeprof/device/detect.py``, roots from ``EDGEPROF_PROCFS_ROOT`` / ``EDGEPROF_ETC_ROOT`` /
+``edgeprof/device/_detect.py``, roots from ``EDGEPROF_PROCFS_ROOT`` / ``EDGEPROF_ETC_ROOT`` /
 ``EDGEPROF_SYSFS_ROOT``).
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from edgeprof.device import detect as detect_mod
+from edgeprof.device import _detect as detect_mod
 from edgeprof.device import list_device_names
 
 BOARDS = Path(__file__).parents[1] / "fixtures" / "boards"

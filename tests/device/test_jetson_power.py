@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from edgeprof.device import load_device_spec
-from edgeprof.device.jetson.power_mode import PowerModeController, RebootRequiredError
-from edgeprof.device.jetson.tools import (
+from edgeprof.device.jetson._power_mode import PowerModeController, RebootRequiredError
+from edgeprof.device.jetson._tools import (
     CommandResult,
     parse_jetson_clocks_show,
     parse_nvpmodel_conf,

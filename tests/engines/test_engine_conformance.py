@@ -1,4 +1,4 @@
-"""Every engine runs the shared conformance suite (edgeprof.engines.conformance).
+"""Every engine runs the shared conformance suite (edgeprof.engines._conformance).
 
 onnxruntime and torch run for real on this CPU with a tiny architecture; tensorrt-llm runs
 against the fake ``tensorrt_llm`` module of test_trtllm_engine.
@@ -10,7 +10,7 @@ import importlib
 
 import pytest
 
-from edgeprof.engines.conformance import CHECKS, tiny_arch
+from edgeprof.engines._conformance import CHECKS, tiny_arch
 
 ENGINES = ("onnxruntime", "torch", "tensorrt-llm")
 
@@ -25,12 +25,12 @@ def factory(request, monkeypatch, tmp_path, onnx_cache):
     name = request.param
     if name == "onnxruntime":
         pytest.importorskip("onnxruntime")
-        from edgeprof.engines.onnx_engine import OnnxEngine
+        from edgeprof.engines._onnx_engine import OnnxEngine
 
         return lambda: OnnxEngine(device="cpu", threads=1, cache_dir=onnx_cache), "int8"
     if name == "torch":
         try:
-            module = importlib.import_module("edgeprof.engines.torch_engine")
+            module = importlib.import_module("edgeprof.engines._torch_engine")
         except ImportError as exc:
             pytest.skip(f"torch engine does not import yet: {exc}")
         return lambda: module.TorchEngine(device="cpu", threads=1), "fp32"
@@ -49,16 +49,16 @@ def test_conformance(factory, check):
 
 @pytest.mark.parametrize("factory", ["onnxruntime"], indirect=True)
 def test_llama_family_runs(factory):
-    from edgeprof.engines.conformance import check_exact_lengths
+    from edgeprof.engines._conformance import check_exact_lengths
 
     check_exact_lengths(factory[0], tiny_arch("llama"), "int4")
 
 
 def test_suite_catches_a_broken_engine(tmp_path):
     """The suite must be able to fail: an engine that drops the last token is caught."""
-    from edgeprof.engines.base import RunResult
-    from edgeprof.engines.conformance import check_exact_lengths
-    from edgeprof.engines.onnx_engine import OnnxEngine
+    from edgeprof.engines._base import RunResult
+    from edgeprof.engines._conformance import check_exact_lengths
+    from edgeprof.engines._onnx_engine import OnnxEngine
 
     class Short(OnnxEngine):
         def run(self, input_tokens, output_tokens, batch):

@@ -12,17 +12,17 @@ import pytest
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (.[llamacpp])")
 gguf = pytest.importorskip("gguf", reason="gguf is not installed (.[llamacpp])")
 
-from edgeprof.catalog.architectures import resolve_model  # noqa: E402
-from edgeprof.engines.conformance import CHECKS, check_exact_lengths, tiny_arch  # noqa: E402
-from edgeprof.engines.gguf_build import (  # noqa: E402
+from edgeprof.catalog._architectures import resolve_model  # noqa: E402
+from edgeprof.engines._conformance import CHECKS, check_exact_lengths, tiny_arch  # noqa: E402
+from edgeprof.engines._gguf_build import (  # noqa: E402
     ensure_gguf,
     gguf_type,
     support_problem,
     tensor_types,
 )
-from edgeprof.engines.llamacpp_engine import LlamaCppEngine  # noqa: E402
+from edgeprof.engines._llamacpp_engine import LlamaCppEngine  # noqa: E402
 from edgeprof.errors import UnknownQuantError, UserInputError  # noqa: E402
-from edgeprof.table.schema import QuantImpl  # noqa: E402
+from edgeprof.table._schema import QuantImpl  # noqa: E402
 
 LINEAR = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
 BLOCK_BYTES = {"Q8_0": 34, "Q4_0": 18}  # per 32 weights: fp16 scale + 32 int8 / 16 bytes

@@ -9,13 +9,13 @@ import onnxruntime as ort
 import pytest
 
 from edgeprof.catalog import resolve_model
-from edgeprof.engines.conformance import tiny_arch
-from edgeprof.engines.onnx_build import LM_HEAD_NODE
-from edgeprof.engines.onnx_engine import OnnxEngine
-from edgeprof.engines.onnx_quant import Variant, ensure_model, initializer_bytes, weight_breakdown
-from edgeprof.engines.random_weights import random_weights
+from edgeprof.engines._conformance import tiny_arch
+from edgeprof.engines._onnx_build import LM_HEAD_NODE
+from edgeprof.engines._onnx_engine import OnnxEngine
+from edgeprof.engines._onnx_quant import Variant, ensure_model, initializer_bytes, weight_breakdown
+from edgeprof.engines._random_weights import random_weights
 from edgeprof.errors import UnsupportedError, UserInputError
-from edgeprof.table.schema import QuantImpl
+from edgeprof.table._schema import QuantImpl
 
 LLAMA3_ROPE = {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
                "high_freq_factor": 4.0, "original_max_position_embeddings": 64}
@@ -190,7 +190,7 @@ def test_scaled_qwen_int8_int4_for_real(tmp_path):
 
 
 def test_missing_onnxruntime_is_one_line(monkeypatch):
-    from edgeprof.engines import onnx_engine
+    from edgeprof.engines import _onnx_engine as onnx_engine
     from edgeprof.errors import MissingDependencyError
 
     monkeypatch.setattr(onnx_engine, "ort", None)

@@ -14,9 +14,9 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from fake_openai_server import CHAT_OVERHEAD, FakeConfig, fake_openai_server
 
 from edgeprof.catalog import resolve_model
-from edgeprof.engines.base import get_engine
-from edgeprof.engines.conformance import CHECKS, tiny_arch
-from edgeprof.engines.openai_engine import ShortAnswer
+from edgeprof.engines._base import get_engine
+from edgeprof.engines._conformance import CHECKS, tiny_arch
+from edgeprof.engines._openai_engine import ShortAnswer
 
 MODEL = "qwen2.5-0.5b"
 TTFT, TPOT = 0.2, 0.03  # long enough that a busy 2-core CI box stays inside 15 %
@@ -199,7 +199,7 @@ def fake_url():
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
 def test_conformance(check, fake_url):
-    """The suite every engine runs (edgeprof.engines.conformance), against the fake."""
+    """The suite every engine runs (edgeprof.engines._conformance), against the fake."""
     check(lambda: get_engine("openai", url=fake_url), tiny_arch(), "int4")
 
 

@@ -10,9 +10,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from edgeprof.catalog import get_quant, resolve_model  # noqa: E402
-from edgeprof.engines.base import get_engine  # noqa: E402
-from edgeprof.engines.torch_engine import TorchEngine, _is_oom  # noqa: E402
-from edgeprof.engines.torch_quant import (  # noqa: E402
+from edgeprof.engines._base import get_engine  # noqa: E402
+from edgeprof.engines._torch_engine import TorchEngine, _is_oom  # noqa: E402
+from edgeprof.engines._torch_quant import (  # noqa: E402
     DequantLinear,
     Int4Linear,
     Int8Linear,
@@ -20,10 +20,10 @@ from edgeprof.engines.torch_quant import (  # noqa: E402
     pack_nibbles,
     unpack_nibbles,
 )
-from edgeprof.engines.torch_support import Platform, plan_quant  # noqa: E402
+from edgeprof.engines._torch_support import Platform, plan_quant  # noqa: E402
 from edgeprof.errors import EngineOOM, UnsupportedError, UserInputError  # noqa: E402
-from edgeprof.table.schema import QuantImpl  # noqa: E402
-from edgeprof.telemetry.memory import PeakRSS  # noqa: E402
+from edgeprof.table._schema import QuantImpl  # noqa: E402
+from edgeprof.telemetry._memory import PeakRSS  # noqa: E402
 
 # The Qwen2.5 architecture at small widths: real layers, kernels and cache, loads in < 1 s.
 TINY = resolve_model("qwen2.5-0.5b").model_copy(update={
@@ -236,7 +236,7 @@ def test_peak_rss_sees_an_allocation() -> None:
 
 
 def test_dynamic_int8_linear_matches_dense_and_counts_its_bytes() -> None:
-    from edgeprof.engines.torch_quant import DynamicInt8Linear, tensor_bytes
+    from edgeprof.engines._torch_quant import DynamicInt8Linear, tensor_bytes
 
     torch.manual_seed(0)
     dense = torch.nn.Linear(256, 384).to(torch.bfloat16)

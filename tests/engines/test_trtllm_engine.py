@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 import pytest
 
 from edgeprof.catalog import resolve_model
-from edgeprof.engines.conformance import tiny_arch
+from edgeprof.engines._conformance import tiny_arch
 from edgeprof.errors import MissingDependencyError, UnsupportedError, UserInputError
-from edgeprof.table.schema import QuantImpl
+from edgeprof.table._schema import QuantImpl
 
 ENGINE_BYTES = 123_456
 
@@ -166,7 +166,7 @@ def install_fake_trtllm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> type
     monkeypatch.setattr(FakeLLM, "gaps_ns", [50_000_000, 10_000_000])
     monkeypatch.setattr(FakeLLM, "tokens_per_chunk", 1)
     monkeypatch.setattr(FakeLLM, "sync_iteration", True)
-    monkeypatch.setattr("edgeprof.engines.trtllm_engine.time.perf_counter_ns", clock)
+    monkeypatch.setattr("edgeprof.engines._trtllm_engine.time.perf_counter_ns", clock)
     return FakeLLM
 
 
@@ -176,7 +176,7 @@ def fake(monkeypatch, tmp_path):
 
 
 def make_engine(cc=(8, 9), **kw):
-    from edgeprof.engines.trtllm_engine import TrtLlmEngine
+    from edgeprof.engines._trtllm_engine import TrtLlmEngine
 
     kw.setdefault("max_input_len", 256)
     kw.setdefault("max_seq_len", 512)
@@ -287,7 +287,7 @@ def test_short_stream_is_an_error(fake, monkeypatch):
 
 def test_missing_library_or_gpu_is_one_line(monkeypatch):
     from edgeprof.engines import get_engine
-    from edgeprof.engines.trtllm_engine import TrtLlmEngine
+    from edgeprof.engines._trtllm_engine import TrtLlmEngine
 
     monkeypatch.setitem(sys.modules, "tensorrt_llm", None)
     monkeypatch.setattr(TrtLlmEngine, "is_available", classmethod(lambda cls: False))

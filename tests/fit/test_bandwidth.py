@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edgeprof.device import bandwidth
-from edgeprof.device.bandwidth import bytes_per_pass, measure_memory_bandwidth
+from edgeprof.device import _bandwidth as bandwidth
+from edgeprof.device._bandwidth import bytes_per_pass, measure_memory_bandwidth
 from edgeprof.errors import UserInputError
 
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from edgeprof.catalog import resolve_model
-from edgeprof.device.spec import load_device_spec
+from edgeprof.device._spec import load_device_spec
 from edgeprof.fit import Profile
-from edgeprof.fit.roofline import bandwidth
+from edgeprof.fit._roofline import bandwidth
 
 ROOT = Path(__file__).resolve().parents[2]
 JB = ROOT.parent / "shared/reference/jetson-published-benchmarks/benchmarks.csv"

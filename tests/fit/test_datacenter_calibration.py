@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from edgeprof.catalog import resolve_model
-from edgeprof.device.spec import load_device_spec
+from edgeprof.device._spec import load_device_spec
 from edgeprof.fit import Profile
-from edgeprof.fit.roofline import bandwidth
-from edgeprof.importers.jetson_benchmarks import read_figures
+from edgeprof.fit._roofline import bandwidth
+from edgeprof.importers._jetson_benchmarks import read_figures
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "benchmarks" / "data"

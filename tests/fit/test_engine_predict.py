@@ -11,9 +11,9 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from edgeprof.catalog import resolve_model
-from edgeprof.device.spec import load_device_spec
+from edgeprof.device._spec import load_device_spec
 from edgeprof.fit import Profile
-from edgeprof.fit.calibrate import (
+from edgeprof.fit._calibrate import (
     Obs,
     fit_terms,
     fit_with_devices,
@@ -21,9 +21,9 @@ from edgeprof.fit.calibrate import (
     summarize,
     terms_for_figure,
 )
-from edgeprof.fit.engine_terms import ENGINES, UnknownEngineError, normalize_engine, predict_times
-from edgeprof.fit.profile import BATCH_LOG_WIDEN_PER_DOUBLING
-from edgeprof.importers.jetson_benchmarks import read_figures
+from edgeprof.fit._engine_terms import ENGINES, UnknownEngineError, normalize_engine, predict_times
+from edgeprof.fit._profile import BATCH_LOG_WIDEN_PER_DOUBLING
+from edgeprof.importers._jetson_benchmarks import read_figures
 
 BOARDS = (("jetson-orin-nano-8gb", "MAXN_SUPER"), ("jetson-orin-nano-8gb", "15W"),
           ("jetson-agx-orin-64gb", "MAXN"), ("jetson-orin-nx-16gb", "MAXN_SUPER"))
@@ -149,7 +149,7 @@ def test_an_engines_gemm_tile_sets_the_short_prompt_cost() -> None:
 def test_shipped_jetson_trtllm_terms_carry_their_tile() -> None:
     import yaml
 
-    from edgeprof.device.spec import profiles_dir
+    from edgeprof.device._spec import profiles_dir
 
     text = (profiles_dir() / "jetson-agx-thor.yaml").read_text()
     cal = yaml.safe_load(text)["calibration"]

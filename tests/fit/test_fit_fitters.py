@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from edgeprof.catalog import resolve_model
 from edgeprof.errors import NotFittedError, UserInputError
-from edgeprof.fit import forms
-from edgeprof.fit.fitters import DecodeEnergyModel, DecodeModel, PrefillModel
+from edgeprof.fit import _forms as forms
+from edgeprof.fit._fitters import DecodeEnergyModel, DecodeModel, PrefillModel
 
 ARCH = resolve_model("deepseek-r1-distill-qwen-1.5b")
 INPUTS = np.array([3, 129, 256, 385, 513, 641, 769, 897, 1027, 1500, 2049, 3000, 4097], float)
@@ -93,7 +93,7 @@ def test_prefill_form_is_monotone_in_tokens(overhead: float, slope: float, token
 
 def test_a_profile_without_token_s_predicts_the_previous_form() -> None:
     """A profile written before token_s existed: the form it was fitted with, unchanged."""
-    from edgeprof.device.spec import load_device_spec
+    from edgeprof.device._spec import load_device_spec
     from edgeprof.fit import Profile
 
     old = {"overhead_s": 0.005857845655914039, "s_per_tflop": 0.056519673539760396,
@@ -187,7 +187,7 @@ def test_unfitted_and_too_few_points() -> None:
 def test_prefill_padding_is_chosen_from_the_data(pad: int) -> None:
     """A CPU pays per token; a tiled GPU kernel pays per 128 or per 256 tokens (with a
     per-token slope inside the tile). Lengths at many tile phases tell them apart."""
-    from edgeprof.fit.pipeline import _fit_prefill
+    from edgeprof.fit._pipeline import _fit_prefill
 
     rng = np.random.default_rng(pad)
     lengths = np.arange(24.0, 400.0, 24.0)
@@ -209,7 +209,7 @@ def test_prefill_padding_is_chosen_from_the_data(pad: int) -> None:
 ])
 def test_profile_prefill_coefficients_are_checked(coef: dict, match: str) -> None:
     from edgeprof.errors import DataFormatError
-    from edgeprof.fit.schema import check_fits as check_profile_fits
+    from edgeprof.fit._schema import check_fits as check_profile_fits
 
     good = [{"model": "m", "quant": "bf16",  # no token_s: a profile from before it existed
              "prefill": {"coef": {"overhead_s": 0.01, "s_per_tflop": 0.05}}}]

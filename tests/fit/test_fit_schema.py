@@ -9,11 +9,12 @@ import pytest
 import yaml
 
 from edgeprof.catalog import resolve_model
-from edgeprof.device.spec import load_device_spec, profiles_dir
+from edgeprof.device._spec import load_device_spec, profiles_dir
 from edgeprof.errors import DataFormatError
-from edgeprof.fit import fit_rows, forms
-from edgeprof.fit.profile import _plain
-from edgeprof.fit.schema import FitEntry, check_fits, dump_fits
+from edgeprof.fit import _forms as forms
+from edgeprof.fit import fit_rows
+from edgeprof.fit._profile import _plain
+from edgeprof.fit._schema import FitEntry, check_fits, dump_fits
 from edgeprof.table import Measurement
 
 GOOD = {"model": "qwen2.5-1.5b", "quant": "bf16", "engine": "vllm",

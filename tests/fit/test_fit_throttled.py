@@ -9,7 +9,7 @@ import numpy as np
 import yaml
 
 from edgeprof.catalog import resolve_model
-from edgeprof.fit import forms
+from edgeprof.fit import _forms as forms
 from edgeprof.table import Measurement, write_measurements
 
 MODEL = "qwen2.5-0.5b"

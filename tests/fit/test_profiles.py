@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from edgeprof.catalog.quant import QUANT_FORMATS
+from edgeprof.catalog._quant import QUANT_FORMATS
 from edgeprof.device import DeviceSpec, list_device_names, load_device_spec
-from edgeprof.device.spec import profiles_dir
+from edgeprof.device._spec import profiles_dir
 
 NAMES = list_device_names()
 REQUIRED = {
@@ -143,7 +143,7 @@ def test_thor_is_blackwell_with_fp8_and_fp4() -> None:
 def test_orin_family_carries_transferred_calibration_with_spec_interval() -> None:
     """Nano/NX/AGX-32GB use the AGX Orin 64GB efficiencies but keep the wide spec interval."""
     from edgeprof.fit import Profile
-    from edgeprof.fit.roofline import SPEC_INTERVAL
+    from edgeprof.fit._roofline import SPEC_INTERVAL
 
     nano = Profile.load("jetson-orin-nano-8gb")
     assert nano.calibration["transferred_from"] == "jetson-agx-orin-64gb"
@@ -178,7 +178,7 @@ def test_l40s_dense_figures_are_half_the_sparse_data_sheet() -> None:
 
 
 def test_cuda_names_map_to_the_new_profiles() -> None:
-    from edgeprof.device.nvidia.gpus import gpu_profile
+    from edgeprof.device.nvidia._gpus import gpu_profile
 
     assert gpu_profile("NVIDIA H200") == "h200-sxm"
     assert gpu_profile("NVIDIA H200 NVL") is None  # PCIe card, other clocks and TDP
@@ -191,7 +191,7 @@ def test_a_fit_of_a_format_without_native_kernels_is_labeled_emulated():
     ``emulated`` (the AGX Orin's Ampere GPU has no FP8 kernels)."""
     import copy
 
-    from edgeprof.fit.profile import Profile
+    from edgeprof.fit._profile import Profile
 
     shipped = Profile.load("jetson-agx-orin-64gb")
     assert "fp8" not in shipped.device.native_quants

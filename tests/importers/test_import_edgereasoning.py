@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edgeprof.importers.edgereasoning import import_edgereasoning
+from edgeprof.importers._edgereasoning import import_edgereasoning
 from edgeprof.table import read_measurements
 
 REF = Path(__file__).resolve().parents[3] / "shared/reference/edgereasoning-jetson-agx-orin"

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from edgeprof.importers._edge_llm import edge_llm_rows
+from edgeprof.importers._genai_perf import genai_perf_rows
+from edgeprof.importers._llama_bench import gguf_quant, llama_bench_rows
 from edgeprof.importers._tool import ImportOptions
-from edgeprof.importers.edge_llm import edge_llm_rows
-from edgeprof.importers.genai_perf import genai_perf_rows
-from edgeprof.importers.llama_bench import gguf_quant, llama_bench_rows
-from edgeprof.importers.vllm_bench import vllm_bench_rows
+from edgeprof.importers._vllm_bench import vllm_bench_rows
 from edgeprof.table import read_measurements, read_run_conditions
 
 FIX = Path(__file__).parents[1] / "fixtures" / "importers"

@@ -12,8 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from fake_openai_server import fake_openai_server
 
-from edgeprof.fit.concurrency import ConcurrentProfile, factors, fit_concurrency
-from edgeprof.fit.profile import Profile
+from edgeprof.fit._concurrency import ConcurrentProfile, factors, fit_concurrency
+from edgeprof.fit._profile import Profile
 from edgeprof.table import Measurement, point_key
 
 MODEL = "qwen2.5-0.5b"

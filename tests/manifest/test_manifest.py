@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-import edgeprof.cli.recommend as cli_recommend
-from edgeprof.cli.app import main
+import edgeprof.cli._recommend as cli_recommend
+from edgeprof.cli._app import main
 from edgeprof.errors import UserInputError
 from edgeprof.manifest import build_manifest, problems, write_manifest
 from edgeprof.search import Problem, recommend
-from edgeprof.search.synthetic import SyntheticAccuracy, SyntheticProfile, synthetic_device
+from edgeprof.search._synthetic import SyntheticAccuracy, SyntheticProfile, synthetic_device
 
 MODELS = {"deepseek-r1-distill-qwen-1.5b": 1.8, "deepseek-r1-distill-llama-8b": 8.0}
 
@@ -232,7 +232,7 @@ def test_scaled_toy_needs_allow_scaled_and_never_maps_to_the_full_repo(profile) 
 # ----------------------------------------------------------------------------- injection
 def test_quoted_command_runs_nothing_else(tmp_path: Path) -> None:
     """A hostile value inside a command built by the manifest stays one argument."""
-    from edgeprof.manifest.shell import join, roundtrip_problem
+    from edgeprof.manifest._shell import join, roundtrip_problem
 
     marker = tmp_path / "PWNED"
     fake = tmp_path / "bin"

@@ -28,16 +28,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edgeprof.cli.app import main
+from edgeprof.cli._app import main
 from edgeprof.search import Problem, recommend
-from edgeprof.search.synthetic import SyntheticAccuracy, SyntheticProfile, synthetic_device
+from edgeprof.search._synthetic import SyntheticAccuracy, SyntheticProfile, synthetic_device
 
 pytest.importorskip("llama_cpp.server.app", reason="llama-cpp-python[server] not installed")
 sys.path.insert(0, str(Path(__file__).parents[1]))
 llama_server = pytest.importorskip("llama_server", reason="tests/llama_server.py is missing")
 
 MODEL = "qwen2.5-0.5b-scaled-2L"
-EOS_TOKEN = 2  # edgeprof.engines.gguf_build writes add_eos_token_id(2)
+EOS_TOKEN = 2  # edgeprof.engines._gguf_build writes add_eos_token_id(2)
 
 
 def _flag(argv: list[str], name: str) -> str:

@@ -14,16 +14,16 @@ import pytest
 from typer.testing import CliRunner
 
 from edgeprof.accuracy import load_accuracy
-from edgeprof.device.power_source import PowerSource, Reading
-from edgeprof.device.spec import DeviceSpec
+from edgeprof.device._power_source import PowerSource, Reading
+from edgeprof.device._spec import DeviceSpec
 from edgeprof.fit import Profile, fit_rows
-from edgeprof.report.model_errors import error_rows, pct
+from edgeprof.report._model_errors import error_rows, pct
 from edgeprof.search import Problem, recommend
 from edgeprof.sweep import SweepStore, build_spec
-from edgeprof.sweep.runner import SweepRunner
+from edgeprof.sweep._runner import SweepRunner
 from edgeprof.table import read_measurements
 from edgeprof.telemetry import NullSampler, Sampler
-from edgeprof.telemetry.trace import TRACE_FILE, read_power_trace
+from edgeprof.telemetry._trace import TRACE_FILE, read_power_trace
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "sweep"
 sys.path.insert(0, str(FIXTURES))
@@ -74,7 +74,7 @@ def demo(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def built(demo: Path) -> tuple[str, dict]:
-    from edgeprof.cli.app import _register_all, app
+    from edgeprof.cli._app import _register_all, app
 
     _register_all()
     out = demo / "report.html"
@@ -227,9 +227,9 @@ def test_explicit_inputs_and_nothing_usable(demo: Path, tmp_path: Path, run_cli)
 
 
 def test_refactored_plot_writers_still_write_files(demo: Path, tmp_path: Path) -> None:
-    from edgeprof.report.fit_figures import plot_profile
-    from edgeprof.report.pareto_figure import plot_pareto
-    from edgeprof.search.result import Recommendation
+    from edgeprof.report._fit_figures import plot_profile
+    from edgeprof.report._pareto_figure import plot_pareto
+    from edgeprof.search._result import Recommendation
 
     profile = Profile.load(demo / "profile.yaml")
     pngs = plot_profile(profile, read_measurements(demo / "sweep"), tmp_path / "figs")

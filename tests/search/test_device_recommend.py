@@ -14,7 +14,7 @@ import json
 import pytest
 
 from edgeprof.catalog import resolve_model
-from edgeprof.device.spec import profiles_dir
+from edgeprof.device._spec import profiles_dir
 from edgeprof.fit import Profile
 
 JETSONS = sorted(p.stem for p in profiles_dir().glob("jetson-*.yaml"))
@@ -113,9 +113,9 @@ def test_recommend_device_synthetic_traces_flags_the_toy(device: str, run_cli) -
 
 
 def test_synthetic_winner_is_flagged_in_table_manifest_and_report(run_cli) -> None:
-    from edgeprof.manifest.build import build_manifest
-    from edgeprof.report.pareto import _winner
-    from edgeprof.search.result import Recommendation
+    from edgeprof.manifest._build import build_manifest
+    from edgeprof.report._pareto import _winner
+    from edgeprof.search._result import Recommendation
 
     args = ("recommend", "--device", "jetson-agx-thor", "--budget", "5s", "--accuracy",
             "synthetic-traces", "--models", "qwen2.5-0.5b-scaled-4L", "--budgets", "128,256",

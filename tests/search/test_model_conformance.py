@@ -1,5 +1,5 @@
 """Every latency and accuracy model the search takes runs the shipped conformance suites
-(edgeprof.search.conformance), and the suites catch a model that breaks them."""
+(edgeprof.search._conformance), and the suites catch a model that breaks them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from functools import cache
 import numpy as np
 import pytest
 
-from edgeprof.search.conformance import (
+from edgeprof.search._conformance import (
     ACCURACY_CHECKS,
     LATENCY_CHECKS,
     check_accuracy_range,
@@ -23,8 +23,8 @@ from edgeprof.search.conformance import (
 
 @cache
 def _latency(name: str):
-    from edgeprof.fit.profile import Profile
-    from edgeprof.search.synthetic import SyntheticProfile
+    from edgeprof.fit._profile import Profile
+    from edgeprof.search._synthetic import SyntheticProfile
 
     if name == "synthetic":
         return SyntheticProfile({"tiny": 0.5, "small": 1.5}), [("tiny", "bf16"), ("small", "int4")]
@@ -41,7 +41,7 @@ def _latency(name: str):
 @cache
 def _accuracy(name: str):
     from edgeprof.accuracy import load_accuracy
-    from edgeprof.search.synthetic import SyntheticAccuracy
+    from edgeprof.search._synthetic import SyntheticAccuracy
 
     if name == "synthetic-model":
         a = SyntheticAccuracy({"tiny": 0.4, "small": 0.7}, {"tiny": 300.0, "small": 600.0})
@@ -86,7 +86,7 @@ class _Broken:
     defect: str
 
     def __post_init__(self):
-        from edgeprof.search.synthetic import SyntheticProfile
+        from edgeprof.search._synthetic import SyntheticProfile
 
         self._p = SyntheticProfile({"tiny": 0.5})
 
@@ -121,7 +121,7 @@ def test_latency_suite_catches_defects(defect, check, message):
 
 def test_accuracy_suite_catches_out_of_range():
     from edgeprof.estimates import Estimate
-    from edgeprof.search.synthetic import SyntheticAccuracy
+    from edgeprof.search._synthetic import SyntheticAccuracy
 
     class TooGood(SyntheticAccuracy):
         def accuracy(self, model, quant, budget, samples, semantics="truncate-wrong"):

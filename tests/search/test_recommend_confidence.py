@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from edgeprof.search import Problem, recommend
-from edgeprof.search.problem import bound_exponent, upper_bound
-from edgeprof.search.synthetic import SyntheticAccuracy, SyntheticProfile, synthetic_device
+from edgeprof.search._problem import bound_exponent, upper_bound
+from edgeprof.search._synthetic import SyntheticAccuracy, SyntheticProfile, synthetic_device
 
 MODELS = {"a-1b": 1.0, "b-3b": 3.0, "c-8b": 8.0}
 BUDGETS = [256, 1024]

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from edgeprof.errors import InfeasibleError, UserInputError
 from edgeprof.search import Problem, recommend
-from edgeprof.search.grid import evaluate_grid
-from edgeprof.search.solve import enumerate_optimum
-from edgeprof.search.space import build_space
-from edgeprof.search.study import GroupStudy
-from edgeprof.search.synthetic import SyntheticAccuracy, SyntheticProfile, synthetic_device
+from edgeprof.search._grid import evaluate_grid
+from edgeprof.search._solve import enumerate_optimum
+from edgeprof.search._space import build_space
+from edgeprof.search._study import GroupStudy
+from edgeprof.search._synthetic import SyntheticAccuracy, SyntheticProfile, synthetic_device
 
 MODELS = {"a-1b": 1.0, "b-3b": 3.0, "c-8b": 8.0}
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from edgeprof.errors import UserInputError
-from edgeprof.search.storage import check_storage_url, sqlite_file
+from edgeprof.search._storage import check_storage_url, sqlite_file
 
 ARGV = ["recommend", "--device", "jetson-orin-nano-8gb", "--accuracy", "synthetic-traces",
         "--budgets", "256..1024", "--max-samples", "4", "--trials", "6", "--budget", "60s",
@@ -22,7 +22,7 @@ ARGV = ["recommend", "--device", "jetson-orin-nano-8gb", "--accuracy", "syntheti
 def test_four_workers_on_one_new_sqlite_study(tmp_path: Path) -> None:
     db = tmp_path / "study.db"
     url = f"sqlite:///{db}"
-    cmd = [sys.executable, "-m", "edgeprof.cli.app", *ARGV, "--storage", url]
+    cmd = [sys.executable, "-m", "edgeprof.cli._app", *ARGV, "--storage", url]
     procs = [subprocess.Popen([*cmd, "--seed", str(i)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for i in range(4)]
     results = [p.communicate(timeout=400) for p in procs]

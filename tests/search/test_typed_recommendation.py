@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from edgeprof.errors import DataFormatError
 from edgeprof.estimates import Estimate, Provenance
-from edgeprof.search.present import winner_rows
-from edgeprof.search.result import (
+from edgeprof.search._present import winner_rows
+from edgeprof.search._result import (
     SCHEMA_VERSION,
     Recommendation,
     RecProblem,
@@ -26,7 +26,7 @@ ARGS = ("recommend", "--device", "jetson-agx-thor", "--budget", "5s", "--accurac
 
 @pytest.fixture(scope="module")
 def rec_json(tmp_path_factory) -> Path:
-    from edgeprof.cli.app import main
+    from edgeprof.cli._app import main
 
     path = tmp_path_factory.mktemp("rec") / "rec.json"
     assert main([*ARGS, "--out", str(path)]) == 0
@@ -42,7 +42,7 @@ def test_estimate_provenance_is_the_enum() -> None:
 
 
 def test_report_legend_lists_every_provenance() -> None:
-    from edgeprof.report.html import PROVENANCES
+    from edgeprof.report._html import PROVENANCES
 
     assert set(map(str, Provenance)) <= set(PROVENANCES)
 
@@ -90,7 +90,7 @@ def test_newer_schema_version_is_refused(rec_json: Path, tmp_path: Path) -> None
 
 
 def test_cli_and_report_show_the_same_winner_rows(rec_json: Path, run_cli) -> None:
-    from edgeprof.report.pareto import _winner
+    from edgeprof.report._pareto import _winner
 
     rec = Recommendation.model_validate_json(rec_json.read_text())
     assert rec.winner is not None

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_sweep_kill import _env, _lines
 
-from edgeprof.cli.app import INTERRUPTED
+from edgeprof.cli._app import INTERRUPTED
 from edgeprof.table import read_measurements
 
 ARGS = ["sweep", "--engine", "sleep", "--models", "qwen2.5-0.5b-scaled-2L", "--quants", "fp32",
@@ -22,7 +22,7 @@ ARGS = ["sweep", "--engine", "sleep", "--models", "qwen2.5-0.5b-scaled-2L", "--q
 @pytest.mark.slow
 def test_sigint_during_a_sweep_exits_130_with_one_line(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    cmd = [sys.executable, "-m", "edgeprof.cli.app", *ARGS, "--out", str(out)]
+    cmd = [sys.executable, "-m", "edgeprof.cli._app", *ARGS, "--out", str(out)]
     proc = subprocess.Popen(cmd, env=_env(tmp_path / "calls.log"), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
@@ -42,7 +42,7 @@ def test_sigint_during_a_sweep_exits_130_with_one_line(tmp_path: Path) -> None:
 
 def test_typer_130_is_not_dropped(capsys) -> None:
     """typer turns KeyboardInterrupt into a returned 130; main() must pass it on."""
-    import edgeprof.cli.app as cli
+    import edgeprof.cli._app as cli
 
     @cli.app.command("zz-interrupt", hidden=True)
     def _zz() -> None:
@@ -55,7 +55,7 @@ def test_typer_130_is_not_dropped(capsys) -> None:
 
 
 def test_ctrl_c_during_start_up(monkeypatch, capsys) -> None:
-    import edgeprof.cli.app as cli
+    import edgeprof.cli._app as cli
 
     def boom() -> None:
         raise KeyboardInterrupt

@@ -38,7 +38,7 @@ def _lines(path: Path) -> int:
 def test_sigkill_midway_then_resume(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     table = out / "measurements.jsonl"
-    cmd = [sys.executable, "-m", "edgeprof.cli.app", *ARGS, "--out", str(out)]
+    cmd = [sys.executable, "-m", "edgeprof.cli._app", *ARGS, "--out", str(out)]
     env = _env(tmp_path / "calls.log")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60

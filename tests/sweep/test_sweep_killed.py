@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from edgeprof.sweep.store import SweepStore, death_cause
+from edgeprof.sweep._store import SweepStore, death_cause
 from edgeprof.table import read_measurements
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "sweep"
@@ -35,7 +35,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _sweep(out: Path, env: dict[str, str], *more: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "edgeprof.cli.app", *ARGS, *more, "--out", str(out)]
+    cmd = [sys.executable, "-m", "edgeprof.cli._app", *ARGS, *more, "--out", str(out)]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120,
                           check=False)
 

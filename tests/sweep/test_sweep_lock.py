@@ -22,7 +22,7 @@ TOTAL = 3 * 2 * 2  # 6 shapes, 4 s apart: the first sweep runs ~20 s after its f
 @pytest.mark.slow
 def test_second_sweep_on_the_same_folder_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    cmd = [sys.executable, "-m", "edgeprof.cli.app", *ARGS, "--out", str(out)]
+    cmd = [sys.executable, "-m", "edgeprof.cli._app", *ARGS, "--out", str(out)]
     env = _env(tmp_path / "calls.log")
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)

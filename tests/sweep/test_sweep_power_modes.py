@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from edgeprof.device import load_device_spec
-from edgeprof.device.jetson.power_mode import PowerModeController
+from edgeprof.device.jetson._power_mode import PowerModeController
 from edgeprof.errors import UserInputError
+from edgeprof.sweep import _runner as runner_module
 from edgeprof.sweep import build_spec, prepare
-from edgeprof.sweep import runner as runner_module
 from edgeprof.table import read_measurements
 from edgeprof.telemetry import NullSampler
 

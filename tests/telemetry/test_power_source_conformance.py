@@ -1,4 +1,4 @@
-"""Every power source runs the shared conformance suite (edgeprof.device.conformance):
+"""Every power source runs the shared conformance suite (edgeprof.device._conformance):
 Jetson rails on fixture Orin / Xavier / Thor trees, RAPL on a fixture powercap tree, NVML
 through a fake pynvml, tegrastats from a recorded line, and the no-sensor stand-in."""
 
@@ -12,12 +12,12 @@ from unittest import mock
 import pytest
 from test_telemetry_sources import FIX, REC, fake_pynvml, use_board
 
-from edgeprof.device.conformance import CHECKS, check_reading_units
-from edgeprof.device.cpu.rapl import RaplSource
-from edgeprof.device.jetson.rails import JetsonRailsSource
-from edgeprof.device.jetson.tegrastats import reading_from_line
-from edgeprof.device.nvidia.nvml import NvmlSource
-from edgeprof.device.power_source import NoSource, PowerSource, Reading
+from edgeprof.device._conformance import CHECKS, check_reading_units
+from edgeprof.device._power_source import NoSource, PowerSource, Reading
+from edgeprof.device.cpu._rapl import RaplSource
+from edgeprof.device.jetson._rails import JetsonRailsSource
+from edgeprof.device.jetson._tegrastats import reading_from_line
+from edgeprof.device.nvidia._nvml import NvmlSource
 
 
 class RecordedTegrastats(PowerSource):

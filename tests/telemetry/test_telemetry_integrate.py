@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edgeprof.telemetry.integrate import counter_energy, integrate_power, unwrap_delta
+from edgeprof.telemetry._integrate import counter_energy, integrate_power, unwrap_delta
 
 S = 1_000_000_000  # ns per second
 

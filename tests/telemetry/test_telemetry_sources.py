@@ -13,16 +13,16 @@ from unittest import mock
 import pytest
 
 from edgeprof.device._fs import thermal_zones
-from edgeprof.device.cpu.info import cpu_freqs_mhz
-from edgeprof.device.cpu.rapl import RaplSource
-from edgeprof.device.jetson.clocks import gpu_clock_mhz, gpu_devfreq
-from edgeprof.device.jetson.rails import JetsonRailsSource
-from edgeprof.device.jetson.tegrastats import TegrastatsSource, parse_line, reading_from_line
-from edgeprof.device.jetson.tools import parse_jetson_clocks_show, parse_nvpmodel_query
-from edgeprof.device.nvidia.nvml import NvmlSource, throttle_names
+from edgeprof.device.cpu._info import cpu_freqs_mhz
+from edgeprof.device.cpu._rapl import RaplSource
+from edgeprof.device.jetson._clocks import gpu_clock_mhz, gpu_devfreq
+from edgeprof.device.jetson._rails import JetsonRailsSource
+from edgeprof.device.jetson._tegrastats import TegrastatsSource, parse_line, reading_from_line
+from edgeprof.device.jetson._tools import parse_jetson_clocks_show, parse_nvpmodel_query
+from edgeprof.device.nvidia._nvml import NvmlSource, throttle_names
 from edgeprof.errors import UnsupportedError, UserInputError
 from edgeprof.telemetry import default_sampler, detect_source
-from edgeprof.telemetry.memory import unified_memory
+from edgeprof.telemetry._memory import unified_memory
 
 FIX = Path(__file__).parents[1] / "fixtures" / "telemetry"
 REC = FIX / "recorded"

@@ -1,0 +1,97 @@
+"""``edgeprof predict``: latency, memory and energy from a profile, with intervals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from edgeprof.catalog import check_context
+from edgeprof.cli._common import out, print_json, print_jsonl
+from edgeprof.cli._points import MAX_BATCH, read_points
+from edgeprof.errors import UserInputError
+from edgeprof.fit import Profile
+from edgeprof.fit._engine_terms import ENGINES, normalize_engine
+
+
+def predict(
+    profile: str = typer.Option(None, "--profile", help="Profile file or shipped device name."),
+    device: str = typer.Option(None, "--device", help="Alias of --profile for a device name."),
+    points: Path = typer.Option(None, "--points", help="CSV: model, quant, input_tokens, "
+                                "output_tokens[, batch, power_mode]."),
+    model: str = typer.Option(None, "--model"),
+    quant: str = typer.Option("bf16", "--quant"),
+    input_tokens: int = typer.Option(None, "--input-tokens"),
+    output_tokens: int = typer.Option(None, "--output-tokens"),
+    batch: int = typer.Option(1, "--batch"),
+    power_mode: str = typer.Option(None, "--power-mode"),
+    engine: str = typer.Option(None, "--engine", help=f"Serving engine: {', '.join(ENGINES)} "
+                               "(Ollama is llama.cpp). Default: the profile's calibration "
+                               "engine."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per point (JSONL)."),
+) -> None:
+    """Predict TTFT, decode, end-to-end time, peak memory and energy.
+
+    Examples:
+
+      edgeprof predict --profile jetson-agx-orin-64gb --model deepseek-r1-distill-qwen-1.5b
+      --quant bf16 --input-tokens 512 --output-tokens 1024 --json
+
+      edgeprof predict --profile my.yaml --points points.csv --json
+
+      edgeprof predict --device jetson-orin-nx-16gb --engine llama.cpp --model llama-3.2-3b
+      --quant int4 --input-tokens 64 --output-tokens 50
+    """
+    if profile and device and profile != device:
+        raise UserInputError("Give --profile or --device, not both.")
+    source = profile or device
+    if source is None:
+        raise UserInputError("Pass --profile FILE or --device NAME.")
+    eng = normalize_engine(engine) if engine else None
+    prof = Profile.load(source)
+    if points is not None:
+        pts = read_points(points)
+    else:
+        if model is None or input_tokens is None or output_tokens is None:
+            raise UserInputError("Pass --points FILE.csv, or --model, --input-tokens and "
+                                 "--output-tokens.")
+        for flag, value in (("--input-tokens", input_tokens), ("--output-tokens",
+                                                                output_tokens)):
+            if value < 1:
+                raise UserInputError(f"{flag} must be ≥ 1; got {value}.")
+        if not 1 <= batch <= MAX_BATCH:
+            raise UserInputError(f"--batch must be in 1..{MAX_BATCH}; got {batch}.")
+        check_context(model, input_tokens, output_tokens, inputs="--input-tokens",
+                      outputs="--output-tokens")
+        pts = [{"model": model, "quant": quant, "input_tokens": input_tokens,
+                "output_tokens": output_tokens, "batch": batch, "power_mode": power_mode,
+                "engine": None}]
+    results = []
+    for p in pts:
+        p_eng = p.pop("engine") or eng
+        pred = prof.predict(p["model"], p["quant"], p["input_tokens"], p["output_tokens"],
+                            p["batch"], p["power_mode"], engine=p_eng)
+        d = pred.to_dict()
+        d["engine"] = prof.resolved_engine(p_eng)
+        d["engine_source"] = ("--engine" if engine else "points file" if p_eng
+                              else "the profile's calibration engine")
+        if d["energy_j"] is None:
+            d.pop("energy_j")
+            d.pop("avg_power_w")
+        results.append({**p, **d})
+    if as_json:
+        if len(results) == 1 and points is None:
+            print_json(results[0])
+        else:
+            print_jsonl(results)
+        return
+    for r in results:
+        out.print(f"{r['model']}/{r['quant']} I={r['input_tokens']} O={r['output_tokens']} "
+                  f"B={r['batch']} engine={r['engine']}: e2e {r['e2e_s']['value']:.3f} s "
+                  f"[{r['e2e_s']['lo']:.3f}, {r['e2e_s']['hi']:.3f}] "
+                  f"mem {r['peak_mem_bytes']['value'] / 2**30:.2f} GiB "
+                  f"({r['e2e_s']['provenance']})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("predict")(predict)

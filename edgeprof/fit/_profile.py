@@ -1,0 +1,483 @@
+"""The Profile: a device spec plus fitted models, and predictions from them (CONTRACTS.md).
+
+Lookup order for (model, quant, power mode): a measured fit (``predicted:measured-fit``);
+else a measured fit of the same model in another quant, moved through the roofline ratio;
+else the calibrated roofline of the device spec (both ``predicted:spec-derived``, wider
+intervals). Beyond a fit's batch range the batch term comes from the roofline and the
+result is labeled spec-derived too.
+
+Engines (``engine_terms.ENGINES``) are an axis: a measured fit serves only its own engine;
+another engine is predicted from the roofline with that engine's terms fitted on published
+figures (``calibration.engines``, see ``fit/calibrate.py``), its interval the held-out one.
+Without an engine, the profile's calibration engine (``calibration.engine``) is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from edgeprof.catalog import ArchSpec, get_quant, resolve_model
+from edgeprof.device._spec import DeviceSpec, load_device_spec, profiles_dir
+from edgeprof.errors import DataFormatError, UnsupportedError, UserInputError
+from edgeprof.estimates import Estimate, Provenance
+from edgeprof.fit import _forms as forms
+from edgeprof.fit._engine_terms import as_calibration, normalize_engine
+from edgeprof.fit._robust import extrapolation_factor, widen
+from edgeprof.fit._roofline import (
+    CALIBRATED_INTERVAL,
+    SPEC_INTERVAL,
+    calibrate,
+    peak_flops,
+    spec_coefficients,
+)
+from edgeprof.fit._schema import FitEntry, PhaseFit, dump_fits
+
+SCHEMA_VERSION = 1
+TRANSFER_WIDEN = 2.0   # a quant/batch transfer doubles the fit's interval, plus ±10 %
+EXTRAP_PER_DOUBLING = 0.1  # interval floor per doubling beyond the fitted range
+#: Log half-width added per doubling of the batch beyond the largest measured one. Chosen on
+#: ``benchmarks/batched_decode.py``'s 28 published figures at N = 8 (predicted from batch-1
+#: terms): the smallest of 0.06 / 0.10 / 0.13 whose 90 % intervals hold about 90 % of them
+#: (0.10: 89 %). One width fitted on those figures, so that coverage is in-sample.
+BATCH_LOG_WIDEN_PER_DOUBLING = 0.10
+MEMORY_SPEC_WORKSPACE = 0.05  # spec-only workspace: 5 % of weights + 256 MiB
+MEMORY_SPEC_INTERVAL = (0.85, 1.3)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    ttft_s: Estimate
+    decode_s: Estimate
+    e2e_s: Estimate
+    peak_mem_bytes: Estimate
+    energy_j: Estimate | None
+    avg_power_w: Estimate | None
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = ("ttft_s", "decode_s", "e2e_s", "peak_mem_bytes", "energy_j", "avg_power_w")
+        return {k: (None if getattr(self, k) is None else
+                    getattr(self, k).model_dump(exclude_none=True)) for k in keys}
+
+
+@dataclass
+class _Plan:
+    """How one (model, quant, mode) is predicted: coefficients and labels per phase."""
+
+    arch: ArchSpec
+    quant: str
+    prefill: dict[str, float]
+    decode: dict[str, float]
+    pre_iv: tuple[float, float]
+    dec_iv: tuple[float, float]
+    provenance: Provenance
+    entry: FitEntry | None
+    widen: float = 1.0
+    note: str | None = None
+
+
+class Profile:
+    """A device profile. Build with :meth:`load` or :meth:`from_fits`."""
+
+    def __init__(self, device: DeviceSpec, fits: list[dict[str, Any]] | None = None,
+                 calibration: dict[str, Any] | None = None,
+                 provenance: dict[str, Any] | None = None) -> None:
+        self.device = device
+        self.fits = list(fits or [])  # as written (serialized by to_dict)
+        #: the same entries, typed (edgeprof.fit._schema): what predictions read
+        self.entries: list[FitEntry] = [FitEntry.model_validate(_plain(f)) for f in self.fits]
+        self.calibration = calibration
+        self.provenance = dict(provenance or {})
+        self._plans: dict[tuple[str, str, str | None, str | None], _Plan] = {}
+        self.engine: str | None = None  # set by with_engine; None: the calibration engine
+
+    def with_engine(self, engine: str | None) -> Profile:
+        """This profile predicting for ``engine`` (None: its calibration engine)."""
+        other = Profile(self.device, self.fits, self.calibration, self.provenance)
+        other.engine = normalize_engine(engine) if engine else None
+        return other
+
+    def calibration_engine(self) -> str | None:
+        """The engine the profile's fits and default calibration were measured with."""
+        cal = self.calibration or {}
+        if cal.get("engine"):
+            return str(cal["engine"])
+        engines = sorted({str(f.engine) for f in self.entries if f.engine})
+        return engines[0] if engines else None
+
+    def engines(self) -> list[str]:
+        """Engines this profile holds fitted terms or fits for."""
+        have = set((self.calibration or {}).get("engines") or {})
+        have |= {normalize_engine(f.engine) for f in self.entries if f.engine
+                 and f.engine.lower() in _known_engines()}
+        return sorted(have)
+
+    def resolved_engine(self, engine: str | None = None) -> str | None:
+        """The engine a prediction is for: the argument, :meth:`with_engine`'s, else the
+        calibration engine."""
+        e = engine or self.engine or self.calibration_engine()
+        return normalize_engine(e) if e and e.lower() in _known_engines() else e
+
+    # ---------------------------------------------------------------- construction / IO
+    @classmethod
+    def from_fits(cls, device: DeviceSpec, fits: list[FitEntry],
+                  provenance: dict[str, Any] | None = None) -> Profile:
+        """A profile of freshly fitted entries (``fit_rows``), calibrated on them."""
+        cal = calibrate(fits, device, resolve_model) if fits else None
+        return cls(device, dump_fits(fits), cal, provenance)
+
+    @classmethod
+    def load(cls, path_or_device: str | Path) -> Profile:
+        path = Path(path_or_device)
+        if not path.suffix and not path.exists():
+            shipped = profiles_dir() / f"{path_or_device}.yaml"
+            if not shipped.exists():
+                load_device_spec(str(path_or_device))  # raises the one-line unknown-device error
+            path = shipped
+        if not path.exists():
+            raise UserInputError(f"{path} does not exist; pass a profile file from "
+                                 "`edgeprof fit` or a shipped device name.")
+        from edgeprof.files import load_mapping
+        from edgeprof.fit._schema import check_fits
+
+        data = load_mapping(path, "profile", "pass a file written by `edgeprof fit`")
+        if "device" not in data:
+            raise DataFormatError(f"{path} has no `device:` section; it is not a profile.")
+        from edgeprof.loaders import schema_version
+
+        # absent: a file from before the field (version 1); newer: upgrade edgeprof
+        schema_version(data, path, "profile", {SCHEMA_VERSION: None},
+                       "regenerate it with `edgeprof fit`")
+        try:
+            device = load_device_spec(path) if path.suffix in (".yaml", ".yml") else \
+                DeviceSpec.model_validate(data["device"])
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            if isinstance(exc, UserInputError):
+                raise
+            first = str(exc).splitlines()
+            raise DataFormatError(f"The profile {path}: bad `device:` section "
+                                  f"({'; '.join(first[1:3]).strip()[:160]}); regenerate it "
+                                  "with `edgeprof fit`.") from None
+        fits = check_fits(data.get("fits"), path)
+        for key in ("calibration", "provenance"):
+            if data.get(key) is not None and not isinstance(data.get(key), dict):
+                raise DataFormatError(f"The profile {path}: `{key}:` must be a mapping; "
+                                      "regenerate it with `edgeprof fit`.")
+        return cls(device, fits, data.get("calibration"), data.get("provenance"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, "kind": "profile",
+                "device": self.device.model_dump(mode="json", exclude_none=True),
+                "fits": self.fits, "calibration": self.calibration,
+                "provenance": self.provenance}
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        from edgeprof.files import atomic_write
+
+        data = _plain(self.to_dict())
+        if path.suffix == ".json":
+            atomic_write(path, json.dumps(data, indent=2))
+        else:
+            atomic_write(path, yaml.safe_dump(data, sort_keys=False, width=100))
+        return path
+
+    def hash(self) -> str:
+        data = self.to_dict()
+        if self.engine:
+            data["engine"] = self.engine  # a study must not mix engines
+        blob = json.dumps(_plain(data), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    # ---------------------------------------------------------------- queries
+    def fitted_pairs(self) -> list[tuple[str, str]]:
+        return sorted({(f.model, f.quant) for f in self.entries})
+
+    def power_modes(self) -> list[str | None]:
+        modes = sorted({f.power_mode for f in self.entries}, key=lambda m: str(m))
+        if modes:
+            return modes
+        return [m.name for m in self.device.power_modes] or [None]
+
+    def _find(self, model: str, quant: str, mode: str | None,
+              engine: str | None = None) -> FitEntry | None:
+        cands = [f for f in self.entries if f.model == model and f.quant == quant
+                 and (engine is None or _same_engine(f.engine, engine))]
+        if mode is None:
+            default = self.device.default_power_mode
+            exact = [f for f in cands if f.power_mode in (None, default)]
+            return (exact or cands or [None])[0]
+        return next((f for f in cands if str(f.power_mode).lower() == mode.lower()), None)
+
+    def _plan(self, model: str, quant: str, mode: str | None,
+              engine: str | None = None) -> _Plan:
+        arch = resolve_model(model)
+        q = get_quant(quant).name
+        eng = self.resolved_engine(engine)
+        key = (arch.name, q, mode, eng)
+        if key in self._plans:
+            return self._plans[key]
+        fits = [f for f in self.entries if eng is None or _same_engine(f.engine, eng)]
+        measured_q = {f.quant for f in fits if f.model == arch.name}
+        if q not in self.device.native_quants and q not in measured_q:
+            raise UnsupportedError(f"{self.device.name} has no native {q} kernels and this "
+                                   f"profile holds no {q} measurements; choose one of "
+                                   f"{', '.join(self.device.native_quants)}.")
+        cal = {k: v for k, v in (self.calibration or {}).items() if isinstance(v, float)}
+        transferred = (self.calibration or {}).get("transferred_from")
+        spec_iv = CALIBRATED_INTERVAL if self.calibration and not transferred else SPEC_INTERVAL
+        eterms = ((self.calibration or {}).get("engines") or {}).get(eng or "")
+        # The calibration engine keeps the measured-fit efficiencies, except for a quant those
+        # fits never covered that has engine terms of its own (W4A16 kernels are not bf16's).
+        covered = _calibrated_quants(self.calibration)
+        own_q = q in ((eterms or {}).get("quants") or {}) and covered is not None \
+            and q not in covered
+        use_engine_terms = bool(eterms) and (eng != self.calibration_engine() or not cal
+                                             or own_q)
+        unseen = bool(eng) and not eterms and eng != self.calibration_engine()
+        if unseen:  # no figures of this engine: the roofline's default terms, wide
+            cal, spec_iv = {}, SPEC_INTERVAL
+        pre_iv: tuple[float, float] | None = None
+        if use_engine_terms:
+            cal = as_calibration((eterms.get("quants") or {}).get(q) or eterms)
+            spec_iv = _engine_iv(eterms.get("interval"))
+            if eterms.get("ttft_interval"):  # TTFT has its own held-out error where fitted
+                pre_iv = _engine_iv(eterms["ttft_interval"])
+        spec = spec_coefficients(arch, q, self.device, cal, mode)
+        entry = self._find(arch.name, q, mode, eng if len(fits) != len(self.entries) else None)
+        if entry is not None:
+            plan = self._from_entry(arch, q, entry, spec, spec_iv)
+        else:
+            donor = next((f for f in (self._find(arch.name, dq, mode, eng) for dq in
+                                      sorted(measured_q)) if f is not None), None)
+            if donor is not None and donor.decode and donor.prefill:
+                plan = self._transfer(arch, q, donor, cal, mode)
+            else:
+                note = "roofline from the device spec" + (
+                    (f" with {eng} {eterms['label']}" if eterms.get("label") else
+                     f" with {eng} terms fitted on {eterms.get('n_figures')} published figures")
+                    if use_engine_terms else f" with default terms (no {eng} figures)"
+                    if unseen else
+                    f" with efficiencies calibrated on {transferred}"
+                    if transferred else " with calibrated efficiencies"
+                    if self.calibration else "")
+                plan = _Plan(arch, q, spec["prefill"], spec["decode"], pre_iv or spec_iv,
+                             spec_iv, Provenance.SPEC, None, note=note)
+        if q not in self.device.native_quants:  # only reachable with measurements of it
+            plan.provenance = Provenance.EMULATED
+            plan.note = "; ".join(n for n in (plan.note, f"{q} has no native kernels on "
+                                  f"{self.device.name}: fitted on emulated runs") if n)
+        if eng:
+            plan.note = "; ".join(n for n in (plan.note, f"engine {eng}") if n)
+        self._plans[key] = plan
+        return plan
+
+    def _from_entry(self, arch: ArchSpec, q: str, entry: FitEntry,
+                    spec: dict[str, dict[str, float]], spec_iv: tuple[float, float]) -> _Plan:
+        pre, dec = entry.prefill, entry.decode
+        note = None if (pre and dec) else "one phase from the calibrated roofline"
+        return _Plan(arch, q, pre.coef if pre else spec["prefill"],
+                     dec.coef if dec else spec["decode"],
+                     _iv(pre) if pre else spec_iv, _iv(dec) if dec else spec_iv,
+                     Provenance.FITTED if (pre and dec) else Provenance.SPEC, entry,
+                     note=note)
+
+    def _transfer(self, arch: ArchSpec, q: str, donor: FitEntry, cal: dict[str, float],
+                  mode: str | None) -> _Plan:
+        assert donor.prefill is not None and donor.decode is not None
+        dq = donor.quant
+        overhead = cal.get("decode_overhead_s", 0.0)
+        ratio_bytes = arch.decode_stream_bytes(q) / arch.decode_stream_bytes(dq)
+        ratio_peak = peak_flops(self.device, dq, mode) / peak_flops(self.device, q, mode)
+        d = dict(donor.decode.coef)
+        d["step_s"] = overhead + max(d["step_s"] - overhead, 0.0) * ratio_bytes
+        d["per_seq_s"] = d.get("per_seq_s", 0.0) * ratio_peak
+        p = dict(donor.prefill.coef)
+        p["s_per_tflop"] *= ratio_peak
+        p["token_s"] = p.get("token_s", 0.0) * ratio_peak  # the per-token share of the work
+        p["chunk_s"] = d["step_s"]
+        return _Plan(arch, q, p, d, _iv(donor.prefill), _iv(donor.decode),
+                     Provenance.SPEC, donor, widen=TRANSFER_WIDEN,
+                     note=f"transferred from the measured {dq} fit by the roofline ratio")
+
+    # ---------------------------------------------------------------- prediction
+    def predict_grid(self, model: str, quant: str, input_tokens: int | np.ndarray,
+                     output_tokens: np.ndarray, batch: np.ndarray,
+                     power_mode: str | None = None,
+                     engine: str | None = None) -> dict[str, Any]:
+        """Vectorized prediction; arrays broadcast against each other."""
+        plan = self._plan(model, quant, power_mode, engine)
+        i, o, b = np.broadcast_arrays(np.asarray(input_tokens, float),
+                                      np.asarray(output_tokens, float),
+                                      np.asarray(batch, float))
+        if np.any(i < 1) or np.any(o < 1) or np.any(b < 1):
+            raise UserInputError("input_tokens, output_tokens and batch must be ≥ 1.")
+        ttft = forms.prefill_time(plan.prefill, plan.arch, i, b)
+        dec = forms.decode_time(plan.decode, i, o, b)
+        ex_pre = np.ones(i.shape)  # > 1 where a fit is used beyond the range it was fitted on
+        ex_dec = np.ones(i.shape)
+        prov = np.full(i.shape, plan.provenance, dtype=object)
+        if plan.entry is not None:
+            pr, dr = plan.entry.prefill, plan.entry.decode
+            if pr and pr.fitted_on:
+                ex_pre = extrapolation_factor(i, *pr.fitted_on["input_tokens"])
+            if dr and dr.fitted_on:
+                ctx = i + o
+                ranges = (dr.fitted_on["input_tokens"], dr.fitted_on["output_tokens"])
+                ex_dec = extrapolation_factor(ctx, sum(x[0] for x in ranges),
+                                              sum(x[1] for x in ranges))
+        f_pre, f_dec = plan.widen * ex_pre, plan.widen * ex_dec
+        pre_b, dec_b = _batch_range(plan.entry.prefill if plan.entry else None), \
+            _batch_range(plan.entry.decode if plan.entry else None)
+        if plan.entry is not None and plan.entry.decode and plan.entry.decode.fitted_on:
+            prov = np.where(b > dec_b, Provenance.SPEC, prov)
+        extra = 0.1 if plan.widen > 1 else 0.0
+        pl, ph = widen(plan.pre_iv[0] - extra, plan.pre_iv[1] + extra, f_pre)
+        dl, dh = widen(plan.dec_iv[0] - extra, plan.dec_iv[1] + extra, f_dec)
+        # Beyond the largest measured batch (1 for engine terms and spec: their figures are
+        # batch 1), widen in log scale by the held-out batched error per doubling.
+        k_pre, k_dec = (BATCH_LOG_WIDEN_PER_DOUBLING * np.log2(np.maximum(b / m, 1.0))
+                        for m in (pre_b, dec_b))
+        pl, ph, dl, dh = pl * np.exp(-k_pre), ph * np.exp(k_pre), dl * np.exp(-k_dec), \
+            dh * np.exp(k_dec)
+        # Beyond the fitted range a tight in-range interval says little: at least ±10 % per
+        # doubling outside it.
+        pl, ph = np.minimum(pl, 1 - EXTRAP_PER_DOUBLING * (ex_pre - 1)), np.maximum(
+            ph, 1 + EXTRAP_PER_DOUBLING * (ex_pre - 1))
+        dl, dh = np.minimum(dl, 1 - EXTRAP_PER_DOUBLING * (ex_dec - 1)), np.maximum(
+            dh, 1 + EXTRAP_PER_DOUBLING * (ex_dec - 1))
+        pl, dl = np.maximum(pl, 0.05), np.maximum(dl, 0.05)
+        mem, mem_lo, mem_hi = self._memory(plan, i, o, b)
+        energy, e_lo, e_hi = self._energy(plan, ttft, dec)
+        return {"ttft_s": ttft, "ttft_lo": ttft * pl, "ttft_hi": ttft * ph,
+                "decode_s": dec, "decode_lo": dec * dl, "decode_hi": dec * dh,
+                "e2e_s": ttft + dec, "e2e_lo": ttft * pl + dec * dl,
+                "e2e_hi": ttft * ph + dec * dh, "peak_mem_bytes": mem, "mem_lo": mem_lo,
+                "mem_hi": mem_hi, "energy_j": energy, "energy_lo": e_lo, "energy_hi": e_hi,
+                "provenance": prov, "extrapolated": (ex_pre > 1) | (ex_dec > 1)}
+
+    def _memory(self, plan: _Plan, i: np.ndarray, o: np.ndarray,
+                b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rec = plan.entry.memory if plan.entry else None
+        weights = float(plan.arch.weight_bytes(plan.quant))
+        if rec and plan.entry and plan.entry.quant == plan.quant:
+            coef = rec.coef
+            mem = forms.memory_bytes(coef, plan.arch, coef["weight_bytes"], i, o, b)
+            lo, hi = _iv(rec)
+        else:
+            coef = {"workspace_bytes": MEMORY_SPEC_WORKSPACE * weights + 256 * 2**20}
+            if rec:
+                coef = {k: rec.coef[k] for k in ("workspace_bytes",
+                                                 "workspace_per_token_bytes")}
+            mem = forms.memory_bytes(coef, plan.arch, weights, i, o, b)
+            lo, hi = MEMORY_SPEC_INTERVAL
+        return mem, mem * lo, mem * hi
+
+    def _energy(self, plan: _Plan, ttft: np.ndarray,
+                dec: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        power = (plan.entry.power if plan.entry else None) or {}
+        rec = power.get("decode_energy")
+        nan = np.full(ttft.shape, np.nan)
+        if not rec:
+            return nan, nan, nan
+        e = rec.coef["e0_j"] + forms.ramp_energy(rec.coef, dec)
+        prefill_power = power.get("prefill_power")
+        if not rec.includes_prefill_and_window and prefill_power:
+            pc = prefill_power.coef
+            e = e + pc["p0_w"] * ttft  # prefill energy at the measured prefill power
+        lo, hi = _iv(rec)
+        f = plan.widen
+        lo, hi = 1 - (1 - lo) * f, 1 + (hi - 1) * f
+        return e, e * lo, e * hi
+
+    def predict(self, model: str, quant: str, input_tokens: int, output_tokens: int,
+                batch: int = 1, power_mode: str | None = None,
+                engine: str | None = None) -> Prediction:
+        g = self.predict_grid(model, quant, input_tokens, np.array([output_tokens]),
+                              np.array([batch]), power_mode, engine)
+        prov = Provenance(g["provenance"][0])
+        note = self._plan(model, quant, power_mode, engine).note
+        if g["extrapolated"][0]:
+            note = "; ".join(n for n in (note, "extrapolated beyond the fitted range") if n)
+
+        def est(v: str, lo: str, hi: str) -> Estimate:
+            return Estimate(value=float(g[v][0]), lo=float(g[lo][0]), hi=float(g[hi][0]),
+                            provenance=prov, note=note)
+
+        energy = est("energy_j", "energy_lo", "energy_hi")
+        e2e = est("e2e_s", "e2e_lo", "e2e_hi")
+        entry = self._plan(model, quant, power_mode, engine).entry
+        mem = est("peak_mem_bytes", "mem_lo", "mem_hi")
+        if not (entry and entry.memory and entry.quant == get_quant(quant).name):
+            mem = mem.model_copy(update={"provenance": Provenance.SPEC,
+                                         "note": "weights + KV cache + default workspace"})
+        has_energy = bool(np.isfinite(energy.value))
+        power = None
+        if has_energy:
+            power = Estimate(value=energy.value / e2e.value, lo=energy.lo / e2e.hi,
+                             hi=energy.hi / e2e.lo, provenance=prov, note=note)
+        return Prediction(ttft_s=est("ttft_s", "ttft_lo", "ttft_hi"),
+                          decode_s=est("decode_s", "decode_lo", "decode_hi"), e2e_s=e2e,
+                          peak_mem_bytes=mem,
+                          energy_j=energy if has_energy else None, avg_power_w=power)
+
+
+def _known_engines() -> set[str]:
+    from edgeprof.fit._engine_terms import ALIASES, ENGINES
+
+    return set(ENGINES) | set(ALIASES)
+
+
+def _calibrated_quants(cal: dict[str, Any] | None) -> set[str] | None:
+    """Quants of the measured fits a calibration came from (``fitted_on`` entries
+    ``model/quant/engine/mode``); None without that list (taken to cover every quant)."""
+    fitted = (cal or {}).get("fitted_on")
+    if not isinstance(fitted, list) or not fitted:
+        return None
+    return {str(e).split("/")[1] for e in fitted if "/" in str(e)}
+
+
+def _same_engine(fit_engine: Any, engine: str) -> bool:
+    """Whether a fit's engine is ``engine`` (a fit without one serves any engine)."""
+    if not fit_engine:
+        return True
+    name = str(fit_engine).lower()
+    return (normalize_engine(name) if name in _known_engines() else name) == engine
+
+
+def _engine_iv(iv: dict[str, Any] | None) -> tuple[float, float]:
+    """An engine's held-out interval (``calibration.engines.E.interval``), else the spec one."""
+    iv = iv or {}
+    return float(iv.get("lo", SPEC_INTERVAL[0])), float(iv.get("hi", SPEC_INTERVAL[1]))
+
+
+def _batch_range(record: PhaseFit | None) -> float:
+    """The largest batch a phase fit was measured at (1 without one: spec and engine terms
+    come from batch-1 figures)."""
+    if record is None or not record.fitted_on or "batch" not in record.fitted_on:
+        return 1.0
+    return float(record.fitted_on["batch"][1])
+
+
+def _iv(record: PhaseFit) -> tuple[float, float]:
+    iv = record.interval
+    return (0.8, 1.25) if iv is None else (float(iv.lo), float(iv.hi))
+
+
+def _plain(obj: Any) -> Any:
+    """Plain Python types (numpy scalars → float/int; NaN → None) for YAML/JSON."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
