@@ -10,6 +10,8 @@ previous form (128-token padding, no per-token term) and the padding ``edgeprof 
 picks from the ≤ 1024 points are printed beside them. Decode: MAPE over
 the whole input × output grid, fitted on all of it and on a checkerboard half (tested on
 the other half). The study's published coefficients are evaluated on the same points.
+``attention_factor_sensitivity``: the same prefill fit with the attention factor fixed at other
+values (the shipped prior is 2), to show what the ≤ 1024 points can and cannot decide.
 """
 
 from __future__ import annotations
@@ -63,6 +65,22 @@ def _prefill(make: Callable[[], PrefillModel], X: np.ndarray, y: np.ndarray,
             **_held_out(make, X, y, ~bad), "coef": m.coef_}
 
 
+ATTN_FACTORS = (1.0, 2.0, 2.5, 3.0, 3.5, 4.0, 6.0)
+
+
+def attention_sensitivity(make: Callable[[float], PrefillModel], X: np.ndarray, y: np.ndarray,
+                          short: np.ndarray, bad: np.ndarray) -> dict[str, dict[str, float]]:
+    """MAPE over 3–4097 (fit on ≤ 1024) for fixed attention factors, with the squared relative
+    error on the fitted points: how much the ≤ 1024 points could say about the factor."""
+    out = {}
+    for af in ATTN_FACTORS:
+        m = make(af).fit(X[short], y[short])
+        pred = m.predict(X)
+        out[f"{af:g}"] = {"mape_all_pct": _mape(pred[~bad], y[~bad]),
+                          "fit_sse": float(np.sum((pred[short] / y[short] - 1) ** 2))}
+    return out
+
+
 def jetson(ref: Path) -> dict:
     pre, dec = prefill_rows(ref), decode_rows(ref)
     out = {}
@@ -88,6 +106,9 @@ def jetson(ref: Path) -> dict:
         def previous(step: float = step, arch: Any = arch) -> PrefillModel:
             return PrefillModel(arch, step, pad_tokens=PAD_TOKENS, fit_token=False)
 
+        def with_attention(af: float, step: float = step, arch: Any = arch) -> PrefillModel:
+            return PrefillModel(arch, step, pad_tokens=TILE_TOKENS, attn_factor=af)
+
         flags = tiled().fit(Xp, yp).outliers_
         bad = np.isin(Xp[:, 0], [o["input_tokens"] for o in flags])
         new = _prefill(tiled, Xp, yp, short, bad)
@@ -106,6 +127,8 @@ def jetson(ref: Path) -> dict:
                                 "mape_all_pct": _mape(cv_pred[~bad], yp[~bad]),
                                 "mape_gt1024_pct": _mape(cv_pred[~short & ~bad],
                                                          yp[~short & ~bad])},
+                "attention_factor_sensitivity": attention_sensitivity(
+                    with_attention, Xp, yp, short, bad),
                 "published_mape_all_pct": _mape(pub_p[~bad], yp[~bad]),
                 "published_mape_le1024_pct": _mape(pub_p[short & ~bad], yp[short & ~bad]),
                 "outliers": [{"input_tokens": int(o["input_tokens"]), "ttft_s": o["measured"],
