@@ -18,6 +18,8 @@ import http.client
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -101,26 +103,36 @@ class OpenAIClient:
     def request_json(self, method: str, path: str, body: dict | None = None,
                      timeout: float | None = None) -> Any:
         """One JSON request; ServerError (one line) on refusal, timeout or HTTP ≥ 400."""
-        conn = self._conn(timeout or self.connect_timeout_s)
-        try:
+        wait = timeout or self.connect_timeout_s
+        with self._connection(path, wait, f"timed out after {wait:g}s waiting for "
+                              f"{self._where(path)}") as conn:
             conn.request(method, path, body=None if body is None else json.dumps(body),
                          headers=self._headers())
             resp = conn.getresponse()
             data = resp.read(4 << 20)
             if resp.status >= 400:
                 raise ServerError(f"HTTP {resp.status} from {path}: {_reason(data)}")
-            return json.loads(data or b"null")
+            try:
+                return json.loads(data or b"null")
+            except json.JSONDecodeError:
+                raise ServerError(f"{path} answered with something that is not JSON") from None
+
+    @contextmanager
+    def _connection(self, path: str, timeout: float,
+                    timed_out: str) -> Iterator[http.client.HTTPConnection]:
+        """A connection that is always closed, with every transport failure turned into one
+        ServerError line (``timed_out`` is the message for a socket timeout)."""
+        conn = self._conn(timeout)
+        try:
+            yield conn
         except TimeoutError:
-            raise ServerError(f"timed out after {timeout or self.connect_timeout_s:g}s "
-                              f"waiting for {self._where(path)}") from None
+            raise ServerError(timed_out) from None
         except ConnectionRefusedError:
             raise ServerError(f"connection refused at {self._where(path)}; is the server "
                               "running?") from None
         except (OSError, http.client.HTTPException) as exc:
             raise ServerError(f"{type(exc).__name__} talking to {self._where(path)}: "
                               f"{exc}") from None
-        except json.JSONDecodeError:
-            raise ServerError(f"{path} answered with something that is not JSON") from None
         finally:
             conn.close()
 
@@ -235,8 +247,8 @@ class OpenAIClient:
         """
         path = f"{self.v1}/{'chat/completions' if self.endpoint == 'chat' else 'completions'}"
         deadline = _ns() + int(1e9 * (deadline_s or 10 * self.timeout_s))
-        conn = self._conn(self.timeout_s)
-        try:
+        with self._connection(path, self.timeout_s, f"timed out: no data for "
+                              f"{self.timeout_s:g}s from {self._where(path)}") as conn:
             payload = json.dumps(body)
             t_send = _ns()
             conn.request("POST", path, body=payload, headers=self._headers())
@@ -247,17 +259,6 @@ class OpenAIClient:
             self._read_events(resp, result, deadline, path)
             result.t_done_ns = _ns()
             return result
-        except TimeoutError:
-            raise ServerError(f"timed out: no data for {self.timeout_s:g}s from "
-                              f"{self._where(path)}") from None
-        except ConnectionRefusedError:
-            raise ServerError(f"connection refused at {self._where(path)}; is the server "
-                              "running?") from None
-        except (OSError, http.client.HTTPException) as exc:
-            raise ServerError(f"{type(exc).__name__} talking to {self._where(path)}: "
-                              f"{exc}") from None
-        finally:
-            conn.close()
 
     def _read_events(self, resp: http.client.HTTPResponse, result: StreamResult,
                      deadline: int, path: str) -> None:
