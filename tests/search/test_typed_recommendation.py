@@ -72,6 +72,19 @@ def test_problem_labels_follow_the_percentile() -> None:
                       confidence=0.9).bound_label == "90% upper bound"
 
 
+def test_recommendation_problem_keeps_every_field_of_the_problem() -> None:
+    """The file's copy of the question is a separate (pydantic) class: a field added to the
+    search's Problem must appear there with the same default, or it is dropped on write."""
+    import dataclasses
+
+    from edgeprof.search._problem import Problem
+
+    for f in dataclasses.fields(Problem):
+        assert f.name in RecProblem.model_fields, f.name
+        if f.default is not dataclasses.MISSING:
+            assert RecProblem.model_fields[f.name].default == f.default, f.name
+
+
 def test_newer_schema_version_is_refused(rec_json: Path, tmp_path: Path) -> None:
     data = json.loads(rec_json.read_text())
     assert data["schema_version"] == SCHEMA_VERSION
