@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,53 +10,15 @@ import pytest
 from edgeprof.device import load_device_spec
 from edgeprof.device.jetson._power_mode import PowerModeController, RebootRequiredError
 from edgeprof.device.jetson._tools import (
-    CommandResult,
     parse_jetson_clocks_show,
     parse_nvpmodel_conf,
     parse_nvpmodel_query,
 )
 from edgeprof.errors import UnsupportedError, UserInputError
 
-BOARDS = Path(__file__).parents[1] / "fixtures" / "boards"
-
-
-class FakeBoard:
-    """A recorded nvpmodel: answers -q with the active mode and -m by switching."""
-
-    def __init__(self, conf: Path, active: int, *, reboot_ids: Sequence[int] = (),
-                 denied: bool = False) -> None:
-        self.modes = {m.id: m.name for m in parse_nvpmodel_conf(conf.read_text())[0]}
-        self.active = active
-        self.reboot_ids = set(reboot_ids)
-        self.denied = denied
-        self.calls: list[tuple[list[str], str | None]] = []
-
-    def __call__(self, argv: Sequence[str], stdin: str | None = None) -> CommandResult:
-        argv = list(argv)
-        self.calls.append((argv, stdin))
-        cmd = argv[argv.index("nvpmodel"):] if "nvpmodel" in argv else argv
-        if cmd[:2] == ["nvpmodel", "-q"]:
-            return CommandResult(0, f"NV Power Mode: {self.modes[self.active]}\n{self.active}\n")
-        if cmd[:2] == ["nvpmodel", "-m"]:
-            if self.denied:
-                return CommandResult(1, "", "NVPM ERROR: failed to write: Permission denied\n")
-            target = int(cmd[2])
-            if target in self.reboot_ids:
-                return CommandResult(0, "NVPM WARN: Reboot required for changing to this power "
-                                     "mode: 2\nNVPM WARN: DO YOU WANT TO REBOOT NOW? enter "
-                                     "YES/yes to confirm:\n")
-            self.active = target
-            return CommandResult(0, "")
-        if cmd[:2] == ["jetson_clocks", "--show"]:
-            show = BOARDS / "agx-orin-64gb-devkit" / "jetson_clocks_show.txt"
-            return CommandResult(0, show.read_text())
-        if cmd and cmd[0] == "jetson_clocks":
-            return CommandResult(0, "")
-        return CommandResult(127, "", "not found")
-
-
-def _on_path(name: str) -> str | None:
-    return f"/usr/bin/{name}"
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures"))
+from fake_jetson_board import BOARDS, FakeBoard
+from fake_jetson_board import on_path as _on_path
 
 
 def _controller(board: str, spec_name: str, active: int, **kw: object

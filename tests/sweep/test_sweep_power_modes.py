@@ -15,10 +15,11 @@ from edgeprof.sweep import build_spec, prepare
 from edgeprof.table import read_measurements
 from edgeprof.telemetry import NullSampler
 
-sys.path.insert(0, str(Path(__file__).parents[1]))
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "sweep"))
+from fake_jetson_board import BOARDS, FakeBoard
+from fake_jetson_board import on_path as _on_path
 from sweep_engines import SleepEngine
-from test_jetson_power import BOARDS, FakeBoard, _on_path
 
 
 def _sweep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeBoard):
