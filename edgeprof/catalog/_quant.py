@@ -69,14 +69,27 @@ QUANT_FORMATS: dict[str, QuantFormat] = {
 }
 
 QUANT_ALIASES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "w8a8": "int8",
-                 "w4a16": "int4", "e4m3": "fp8", "float8": "fp8"}
+                 "w4a16": "int4", "e4m3": "fp8", "float8": "fp8",
+                 # Method names published tables use for the same weight bytes: AWQ and GPTQ
+                 # are group-wise INT4 weight-only (W4A16); SmoothQuant is INT8 W8A8.
+                 "awq": "int4", "gptq": "int4", "int4-awq": "int4", "int4-gptq": "int4",
+                 "w4a16-awq": "int4", "w4a16-gptq": "int4", "int8-sq": "int8",
+                 "smoothquant": "int8", "w8a8-int8": "int8", "w8a8-fp8": "fp8",
+                 "fp8-e4m3": "fp8"}
+#: Formats people ask for that edgeprof does not model (a different number format, not an
+#: alias): named in the error so it does not read as a typo.
+UNMODELED = {"nvfp4": "NVFP4 (4-bit float, Blackwell) is not modelled",
+             "mxfp4": "MXFP4 is not modelled"}
 
 
 def get_quant(name: str) -> QuantFormat:
     """Look a quant format up by name or alias; unknown names raise a one-line error."""
-    key = QUANT_ALIASES.get(name.lower(), name.lower())
+    low = name.lower().replace("_", "-")
+    key = QUANT_ALIASES.get(low, low)
     try:
         return QUANT_FORMATS[key]
     except KeyError:
         known = ", ".join(QUANT_FORMATS)
-        raise UnknownQuantError(f"Unknown quant format {name!r}; choose one of {known}.") from None
+        why = f" ({UNMODELED[key]})" if key in UNMODELED else ""
+        raise UnknownQuantError(f"Unknown quant format {name!r}{why}; choose one of "
+                                f"{known}.") from None

@@ -162,3 +162,19 @@ def test_version_flag(run_cli) -> None:
 
     code, out, _ = run_cli("--version")
     assert code == 0 and out.strip() == __version__
+
+
+@pytest.mark.parametrize(("published", "fmt"), [
+    ("AWQ", "int4"), ("int4_awq", "int4"), ("INT4-GPTQ", "int4"), ("w4a16", "int4"),
+    ("int8_sq", "int8"), ("SmoothQuant", "int8"), ("W8A8", "int8"), ("fp8_e4m3", "fp8"),
+])
+def test_published_method_names_map_to_the_format_with_their_bytes(published: str,
+                                                                   fmt: str) -> None:
+    assert get_quant(published).name == fmt
+
+
+def test_a_format_edgeprof_does_not_model_is_named_as_such() -> None:
+    with pytest.raises(UnknownQuantError, match=r"NVFP4 .* not modelled"):
+        get_quant("nvfp4")
+    with pytest.raises(UnknownQuantError, match="Unknown quant format 'int3'; choose"):
+        get_quant("int3")
