@@ -219,3 +219,44 @@ def test_the_servers_reported_context_bounds_a_run():
         assert not cfg.requests  # refused before sending
         eng.run(16, 4, 1)
     assert len(cfg.requests) >= 1
+
+
+def test_request_json_failures_are_one_line_server_errors():
+    """Refused, non-JSON and timed-out requests each become one ServerError line."""
+    import http.server
+    import threading
+    import time
+
+    from edgeprof.engines._openai_client import OpenAIClient, ServerError
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path.endswith("/slow"):
+                time.sleep(1.0)
+            body = b"<html>not json</html>"
+            try:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (the timeout case)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = OpenAIClient(f"http://127.0.0.1:{server.server_port}/v1",
+                              connect_timeout_s=0.2)
+        with pytest.raises(ServerError, match="answered with something that is not JSON"):
+            client.request_json("GET", "/v1/models")
+        with pytest.raises(ServerError, match=r"timed out after 0.2s waiting for http://"):
+            client.request_json("GET", "/slow")
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(ServerError, match=r"connection refused at http://127\.0\.0\.1"):
+        client.request_json("GET", "/v1/models")
