@@ -50,7 +50,6 @@ from edgeprof.importers._tool import (
     number,
     positive,
     quant_name,
-    renumber_repeats,
     write_import,
 )
 from edgeprof.table import Measurement
@@ -170,10 +169,7 @@ def edge_llm_rows(path: Path | str, options: ImportOptions) -> ImportResult:
         result.files.append(str(f))
         result.rows.append(row)
         result.versions.add(version)
-    if UNRECORDED in result.versions:
-        result.assumptions.append("the profile names no Edge-LLM version (pass --tool-version)")
-    result.rows = renumber_repeats(result.rows)
-    return result
+    return result.finish("the profile names no Edge-LLM version")
 
 
 def import_edge_llm(path: Path | str, out: Path | str, **options: Any) -> Path:

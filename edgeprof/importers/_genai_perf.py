@@ -37,7 +37,6 @@ from edgeprof.importers._tool import (
     load_json,
     model_name,
     quant_name,
-    renumber_repeats,
     write_import,
 )
 from edgeprof.table import Measurement
@@ -189,10 +188,7 @@ def genai_perf_rows(path: Path | str, options: ImportOptions,
         result.versions.add(version)
         tools.add(tool)
     result.tool = "+".join(sorted(tools))
-    if UNRECORDED in result.versions:
-        result.assumptions.append("the export names no tool version (pass --tool-version)")
-    result.rows = renumber_repeats(result.rows)
-    return result
+    return result.finish("the export names no tool version")
 
 
 def import_genai_perf(path: Path | str, out: Path | str, statistic: str = "p50",

@@ -43,7 +43,6 @@ from edgeprof.importers._tool import (
     number,
     positive,
     quant_name,
-    renumber_repeats,
     write_import,
 )
 from edgeprof.table import Measurement
@@ -287,8 +286,7 @@ def llama_bench_rows(path: Path | str, options: ImportOptions) -> ImportResult:
                                       f"{UNRECORDED} (pass --tool-version)")
     if not result.rows:
         raise DataFormatError(f"{path} holds no llama-bench results.")
-    result.rows = renumber_repeats(result.rows)
-    return result
+    return result.finish()
 
 
 def import_llama_bench(path: Path | str, out: Path | str, **options: Any) -> Path:

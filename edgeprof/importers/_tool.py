@@ -56,6 +56,14 @@ class ImportResult:
     assumptions: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
+    def finish(self, no_version: str | None = None) -> ImportResult:
+        """Number repeats in file order and, if some file named no tool version, record
+        ``no_version`` (what it lacked) as an assumption; returns self."""
+        if no_version and UNRECORDED in self.versions:
+            self.assumptions.append(f"{no_version} (pass --tool-version)")
+        self.rows = renumber_repeats(self.rows)
+        return self
+
 
 def fail(path: Path, message: str) -> DataFormatError:
     """The one-line error for a malformed file."""

@@ -42,7 +42,6 @@ from edgeprof.importers._tool import (
     model_name,
     number,
     quant_name,
-    renumber_repeats,
     write_import,
 )
 from edgeprof.table import Measurement
@@ -192,10 +191,7 @@ def vllm_bench_rows(path: Path | str, options: ImportOptions) -> ImportResult:
             rows, version = _rows(f, res, i, options)
             result.rows += rows
             result.versions.add(version)
-    if UNRECORDED in result.versions:
-        result.assumptions.append("the result file names no vLLM version (pass --tool-version)")
-    result.rows = renumber_repeats(result.rows)
-    return result
+    return result.finish("the result file names no vLLM version")
 
 
 def import_vllm_bench(path: Path | str, out: Path | str, **options: Any) -> Path:

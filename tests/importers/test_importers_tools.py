@@ -164,6 +164,15 @@ def test_vllm_summary_row_takes_medians_and_keeps_every_statistic():
     assert row.model_dump()["tool_version"] == "unrecorded"
 
 
+def test_a_result_without_a_tool_version_says_so_and_the_flag_fills_it():
+    result = vllm_bench_rows(FIX / "vllm_serve_summary.json", L40S)
+    missing = "the result file names no vLLM version (pass --tool-version)"
+    assert result.assumptions.count(missing) == 1
+    named = vllm_bench_rows(FIX / "vllm_serve_summary.json",
+                            ImportOptions(device="l40s", quant="bf16", tool_version="0.9.1"))
+    assert missing not in named.assumptions and named.versions == {"0.9.1"}
+
+
 def test_vllm_appended_results_fit(tmp_path, run_cli):
     out = tmp_path / "v"
     code, _, err = run_cli("import", "vllm-bench", str(FIX / "vllm_serve_append.json"),
