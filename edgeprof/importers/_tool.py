@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edgeprof import __version__
-from edgeprof.catalog import get_quant, resolve_model
+from edgeprof.catalog import QUANT_FORMATS, get_quant, resolve_model
 from edgeprof.errors import DataFormatError, UnknownModelError, UnknownQuantError, UserInputError
 from edgeprof.table import (
     MEASUREMENTS_FILE,
@@ -158,7 +158,7 @@ def quant_name(options: ImportOptions, found: str | None, path: Path, tool: str)
         except UnknownQuantError:
             pass
     raise UserInputError(f"{path}: a {tool} result does not say the weight format in "
-                         "edgeprof's terms; pass --quant (fp32, fp16, bf16, fp8, int8, int4).")
+                         f"edgeprof's terms; pass --quant ({', '.join(QUANT_FORMATS)}).")
 
 
 def engine_name(options: ImportOptions, found: str | None, path: Path, tool: str) -> str:
