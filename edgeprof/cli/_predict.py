@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from edgeprof.catalog import check_context
+from edgeprof.catalog import check_context, get_quant
 from edgeprof.cli._common import out, print_json, print_jsonl
 from edgeprof.cli._points import MAX_BATCH, read_points
 from edgeprof.errors import UserInputError
@@ -72,6 +72,7 @@ def predict(
         pred = prof.predict(p["model"], p["quant"], p["input_tokens"], p["output_tokens"],
                             p["batch"], p["power_mode"], engine=p_eng)
         d = pred.to_dict()
+        d["quant_format"] = get_quant(p["quant"]).name  # e.g. "awq" as given → "int4"
         d["engine"] = prof.resolved_engine(p_eng)
         d["engine_source"] = ("--engine" if engine else "points file" if p_eng
                               else "the profile's calibration engine")
@@ -86,7 +87,7 @@ def predict(
             print_jsonl(results)
         return
     for r in results:
-        out.print(f"{r['model']}/{r['quant']} I={r['input_tokens']} O={r['output_tokens']} "
+        out.print(f"{r['model']}/{r['quant_format']} I={r['input_tokens']} O={r['output_tokens']} "
                   f"B={r['batch']} engine={r['engine']}: e2e {r['e2e_s']['value']:.3f} s "
                   f"[{r['e2e_s']['lo']:.3f}, {r['e2e_s']['hi']:.3f}] "
                   f"mem {r['peak_mem_bytes']['value'] / 2**30:.2f} GiB "

@@ -101,6 +101,20 @@ def test_predict_cli_points_json(profile_path: Path, tmp_path: Path, run_cli) ->
             assert set(o[k]) >= {"value", "lo", "hi", "provenance"}
 
 
+def test_a_published_method_name_predicts_as_its_format(tmp_path: Path, run_cli) -> None:
+    """``awq`` in a points file is predicted as int4, and the output says so beside the
+    name as given (so rows still join to the input)."""
+    pts = tmp_path / "pts.csv"
+    pts.write_text("model,quant,input_tokens,output_tokens\nqwen3-8b,AWQ,128,64\n"
+                   "qwen3-8b,int4,128,64\n")
+    code, out, err = run_cli("predict", "--device", "jetson-agx-thor", "--engine", "trtllm",
+                             "--points", str(pts), "--json")
+    assert code == 0, err
+    awq, int4 = (json.loads(line) for line in out.splitlines())
+    assert awq["quant"] == "AWQ" and awq["quant_format"] == "int4"
+    assert awq["e2e_s"] == int4["e2e_s"]
+
+
 @pytest.mark.parametrize("content,needle", [
     ("model,quant\nx,fp16\n", "lacks the columns"),
     ("model,quant,input_tokens,output_tokens\nnope-model,fp16,1,2\n", "Unknown model"),
