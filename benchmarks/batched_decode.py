@@ -56,6 +56,21 @@ NOT_USED = [
      "why": "a request's latency is set by the longest of its N samples, and the paper gives "
             "only the mean output length (N = 1 of 16), not the length of the longest of N; "
             "the per-step batch cost cannot be separated from the length growth"},
+    {"source": "wangjunjian.com 2025-10-04 'Jetson Thor 权威指南' (Definitive Guide to Jetson "
+               "Thor LLM Deployment and Benchmarking), Qwen3-8B FP8 with vLLM: 298.07 tok/s at "
+               "high concurrency, mean TPOT 8.88 ms at low load",
+     "why": "below the weight-streaming floor of the stated model: Qwen3-8B's FP8 weights "
+            "(8.19 GB read per step) take 30.0 ms at Thor's 273 GB/s, so 8.88 ms per token "
+            "(and 8 / 298.07 tok/s = 26.8 ms per batch-8 step) cannot be plain decoding of "
+            "that model; the same author's 2025-10-12 BF16 run (used) is consistent with it"},
+    {"source": "forums.developer.nvidia.com/t/364663 (Jetson AGX Thor, vLLM 0.15.1, MAXN, "
+               "jetson_clocks, random ~2048/~128): Llama 3.1 8B C1 ~45 tok/s, C8 ~270 tok/s",
+     "why": "the quantization is not stated and the figures are given as approximate (~); "
+            "the post calls them consistent with the published Thor references, which are "
+            "already here (Jetson AI Lab W4A16: 44 and 251 tok/s)"},
+    {"source": "forums.developer.nvidia.com/t/370044 (Jetson AGX Thor, vLLM 0.20.2, ITL at "
+               "concurrency 1-32 for dense Qwen-8B and Mistral-24B)",
+     "why": "NVFP4 checkpoints, a format edgeprof does not model (catalog UNMODELED)"},
 ]
 
 
