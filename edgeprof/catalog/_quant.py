@@ -8,6 +8,7 @@ group of ``group_size`` weights (AWQ/GPTQ/MatMulNBits style), so it costs 4 + 32
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from edgeprof.errors import UnknownQuantError
@@ -75,7 +76,7 @@ QUANT_ALIASES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "w8a8
                  "awq": "int4", "gptq": "int4", "int4-awq": "int4", "int4-gptq": "int4",
                  "w4a16-awq": "int4", "w4a16-gptq": "int4", "int8-sq": "int8",
                  "smoothquant": "int8", "w8a8-int8": "int8", "w8a8-fp8": "fp8",
-                 "fp8-e4m3": "fp8"}
+                 "fp8-e4m3": "fp8", "int8-smoothquant": "int8"}
 #: Formats people ask for that edgeprof does not model (a different number format, not an
 #: alias): named in the error so it does not read as a typo.
 UNMODELED = {"nvfp4": "NVFP4 (4-bit float, Blackwell) is not modelled",
@@ -83,8 +84,12 @@ UNMODELED = {"nvfp4": "NVFP4 (4-bit float, Blackwell) is not modelled",
 
 
 def get_quant(name: str) -> QuantFormat:
-    """Look a quant format up by name or alias; unknown names raise a one-line error."""
-    low = name.lower().replace("_", "-")
+    """Look a quant format up by name or alias; unknown names raise a one-line error.
+
+    Case, spaces and underscores do not matter: ``INT4 AWQ`` (as TensorRT Edge-LLM's tables
+    print it), ``int4_awq`` and ``int4-awq`` are the same name.
+    """
+    low = re.sub(r"[\s_]+", "-", name.strip().lower())
     key = QUANT_ALIASES.get(low, low)
     try:
         return QUANT_FORMATS[key]

@@ -73,6 +73,7 @@ def predict(
                             p["batch"], p["power_mode"], engine=p_eng)
         d = pred.to_dict()
         d["quant_format"] = get_quant(p["quant"]).name  # e.g. "awq" as given → "int4"
+        d["device"] = prof.device.name  # the profile a short name ("h100") resolved to
         d["engine"] = prof.resolved_engine(p_eng)
         d["engine_source"] = ("--engine" if engine else "points file" if p_eng
                               else "the profile's calibration engine")
@@ -88,7 +89,8 @@ def predict(
         return
     for r in results:
         out.print(f"{r['model']}/{r['quant_format']} I={r['input_tokens']} O={r['output_tokens']} "
-                  f"B={r['batch']} engine={r['engine']}: e2e {r['e2e_s']['value']:.3f} s "
+                  f"B={r['batch']} on {r['device']} engine={r['engine']}: "
+                  f"e2e {r['e2e_s']['value']:.3f} s "
                   f"[{r['e2e_s']['lo']:.3f}, {r['e2e_s']['hi']:.3f}] "
                   f"mem {r['peak_mem_bytes']['value'] / 2**30:.2f} GiB "
                   f"({r['e2e_s']['provenance']})")

@@ -9,6 +9,7 @@ Shipped specs live in the top-level ``profiles/`` folder, one YAML per device, u
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -92,12 +93,35 @@ def list_device_names() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
 
 
+def resolve_device_name(name: str) -> str:
+    """The shipped profile a device name means: the exact name, or the one shipped name it
+    spells with other case, spaces or underscores, without the ``nvidia-``/``jetson-`` prefix
+    or without the trailing variant (``H100 SXM`` and ``h100`` → ``h100-sxm``, ``agx-thor`` →
+    ``jetson-agx-thor``). A name that fits several (``jetson-agx-orin``) or none is a one-line
+    error naming the choices."""
+    names = list_device_names()
+    if name in names:
+        return name
+    key = re.sub(r"[\s_]+", "-", name.strip().lower()).removeprefix("nvidia-")
+    keys = {key, f"jetson-{key}"}
+    exact = [n for n in names if n in keys]
+    hits = exact or [n for n in names if any(n.startswith(f"{k}-") for k in keys)]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise UserInputError(f"Device {name!r} fits several profiles: {', '.join(hits)}; "
+                             "pass one of them.")
+    known = ", ".join(names) or "none shipped"
+    raise UserInputError(f"Unknown device {name!r}; known: {known}.")
+
+
 def load_device_spec(name_or_path: str | Path) -> DeviceSpec:
-    """A device spec from a shipped profile name or a profile/spec YAML path (read by
-    :func:`edgeprof.device._spec_file.read_device_spec_file`: typed, versioned)."""
+    """A device spec from a shipped profile name (see :func:`resolve_device_name`) or a
+    profile/spec YAML path (read by :func:`edgeprof.device._spec_file.read_device_spec_file`:
+    typed, versioned)."""
     path = Path(name_or_path)
     if not path.suffix:
-        path = profiles_dir() / f"{name_or_path}.yaml"
+        path = profiles_dir() / f"{resolve_device_name(str(name_or_path))}.yaml"
     if not path.exists():
         names = ", ".join(list_device_names()) or "none shipped"
         raise UserInputError(f"Unknown device {str(name_or_path)!r}; known: {names}.")

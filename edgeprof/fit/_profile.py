@@ -24,7 +24,12 @@ import numpy as np
 import yaml
 
 from edgeprof.catalog import ArchSpec, get_quant, resolve_model
-from edgeprof.device._spec import DeviceSpec, load_device_spec, profiles_dir
+from edgeprof.device._spec import (
+    DeviceSpec,
+    load_device_spec,
+    profiles_dir,
+    resolve_device_name,
+)
 from edgeprof.errors import DataFormatError, UnsupportedError, UserInputError
 from edgeprof.estimates import Estimate, Provenance
 from edgeprof.fit import _forms as forms
@@ -136,10 +141,7 @@ class Profile:
     def load(cls, path_or_device: str | Path) -> Profile:
         path = Path(path_or_device)
         if not path.suffix and not path.exists():
-            shipped = profiles_dir() / f"{path_or_device}.yaml"
-            if not shipped.exists():
-                load_device_spec(str(path_or_device))  # raises the one-line unknown-device error
-            path = shipped
+            path = profiles_dir() / f"{resolve_device_name(str(path_or_device))}.yaml"
         if not path.exists():
             raise UserInputError(f"{path} does not exist; pass a profile file from "
                                  "`edgeprof fit` or a shipped device name.")

@@ -167,6 +167,8 @@ def test_version_flag(run_cli) -> None:
 @pytest.mark.parametrize(("published", "fmt"), [
     ("AWQ", "int4"), ("int4_awq", "int4"), ("INT4-GPTQ", "int4"), ("w4a16", "int4"),
     ("int8_sq", "int8"), ("SmoothQuant", "int8"), ("W8A8", "int8"), ("fp8_e4m3", "fp8"),
+    ("INT4 AWQ", "int4"), ("INT4 GPTQ", "int4"), (" FP8 E4M3 ", "fp8"),
+    ("INT8 SmoothQuant", "int8"), ("BF16", "bf16"),
 ])
 def test_published_method_names_map_to_the_format_with_their_bytes(published: str,
                                                                    fmt: str) -> None:
@@ -174,7 +176,8 @@ def test_published_method_names_map_to_the_format_with_their_bytes(published: st
 
 
 def test_a_format_edgeprof_does_not_model_is_named_as_such() -> None:
-    with pytest.raises(UnknownQuantError, match=r"NVFP4 .* not modelled"):
-        get_quant("nvfp4")
+    for name in ("nvfp4", "NVFP4", " nvfp4"):
+        with pytest.raises(UnknownQuantError, match=r"NVFP4 .* not modelled"):
+            get_quant(name)
     with pytest.raises(UnknownQuantError, match="Unknown quant format 'int3'; choose"):
         get_quant("int3")

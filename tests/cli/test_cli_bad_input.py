@@ -19,6 +19,8 @@ CASES = [
     (_sub(P, "qwen2.5-1.5b", "nosuch-model"), 2, "Unknown model 'nosuch-model'"),
     (_sub(P, "int8", "int3"), 2, "Unknown quant format 'int3'"),
     (_sub(P, "jetson-agx-orin-64gb", "nosuch-device"), 2, "Unknown device 'nosuch-device'"),
+    (_sub(P, "jetson-agx-orin-64gb", "jetson-agx-orin"), 2,
+     "fits several profiles: jetson-agx-orin-32gb, jetson-agx-orin-64gb; pass one"),
     (_sub(P, "512", "-5"), 2, "must be ≥ 1"),
     (_sub(P, "256", "0"), 2, "must be ≥ 1"),
     ([*P[:3], "--points", "{d}/pts_missing.csv"], 2, "lacks the columns output_tokens"),

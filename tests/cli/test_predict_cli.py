@@ -115,6 +115,21 @@ def test_a_published_method_name_predicts_as_its_format(tmp_path: Path, run_cli)
     assert awq["e2e_s"] == int4["e2e_s"]
 
 
+def test_a_short_device_name_predicts_with_the_profile_it_means(run_cli) -> None:
+    """``--device h100`` is the one shipped H100 profile, and the output names it."""
+    args = ("--engine", "trtllm", "--model", "qwen3-8b", "--quant", "INT4 AWQ",
+            "--input-tokens", "128", "--output-tokens", "64")
+    code, out, err = run_cli("predict", "--device", "h100", *args, "--json")
+    assert code == 0, err
+    short = json.loads(out)
+    code, out, err = run_cli("predict", "--device", "h100-sxm", *args, "--json")
+    full = json.loads(out)
+    assert short["device"] == full["device"] == "h100-sxm"
+    assert short["e2e_s"] == full["e2e_s"] and short["quant_format"] == "int4"
+    code, out, _ = run_cli("predict", "--device", "H100 SXM", *args)
+    assert code == 0 and " on h100-sxm " in out
+
+
 @pytest.mark.parametrize("content,needle", [
     ("model,quant\nx,fp16\n", "lacks the columns"),
     ("model,quant,input_tokens,output_tokens\nnope-model,fp16,1,2\n", "Unknown model"),
