@@ -1,7 +1,8 @@
 """The ``edgeprof predict --points`` CSV: typed rows, each within its model's context.
 
 Columns ``model, quant, input_tokens, output_tokens`` and optionally ``batch``,
-``power_mode``, ``engine``. Each row is a :class:`PointRow`; a wrong value is one error
+``power_mode``, ``engine``; any other columns (an id, a measured value to compare with) are
+kept as given under ``input_columns``. Each row is a :class:`PointRow`; a wrong value is one error
 naming the file, the line and the column, and a row whose input + output exceeds its
 model's context length is refused like the flags are (``edgeprof.catalog.check_context``).
 """
@@ -97,7 +98,12 @@ def read_points(path: Path) -> list[dict[str, Any]]:
             raise type(exc)(f"{where} {exc}") from None
         check_context(arch, row.input_tokens, row.output_tokens, inputs="input_tokens",
                       outputs="output_tokens", where=f"{where} ")
-        points.append(row.as_point())
+        point = row.as_point()
+        extra = {k: v for k, v in raw.items()
+                 if k is not None and k not in COLUMNS and k not in OPTIONAL}
+        if extra:
+            point["input_columns"] = extra
+        points.append(point)
     if not points:
         raise DataFormatError(f"{path} holds no points; {HINT}.")
     return points

@@ -18,7 +18,8 @@ def predict(
     profile: str = typer.Option(None, "--profile", help="Profile file or shipped device name."),
     device: str = typer.Option(None, "--device", help="Alias of --profile for a device name."),
     points: Path = typer.Option(None, "--points", help="CSV: model, quant, input_tokens, "
-                                "output_tokens[, batch, power_mode]."),
+                                "output_tokens[, batch, power_mode, engine]; other columns "
+                                "are echoed in --json as input_columns."),
     model: str = typer.Option(None, "--model"),
     quant: str = typer.Option("bf16", "--quant"),
     input_tokens: int = typer.Option(None, "--input-tokens"),
@@ -69,6 +70,7 @@ def predict(
     results = []
     for p in pts:
         p_eng = p.pop("engine") or eng
+        given = p.pop("input_columns", None)  # the points file's other columns, echoed
         pred = prof.predict(p["model"], p["quant"], p["input_tokens"], p["output_tokens"],
                             p["batch"], p["power_mode"], engine=p_eng)
         d = pred.to_dict()
@@ -80,7 +82,7 @@ def predict(
         if d["energy_j"] is None:
             d.pop("energy_j")
             d.pop("avg_power_w")
-        results.append({**p, **d})
+        results.append({**p, **d, **({"input_columns": given} if given else {})})
     if as_json:
         if len(results) == 1 and points is None:
             print_json(results[0])

@@ -194,3 +194,17 @@ def test_extrapolation_is_labeled_and_widens(profile_path: Path) -> None:
     assert far.ttft_s.lo / far.ttft_s.value <= 0.7 + 1e-9
     grid = p.predict_grid(MODEL, "fp16", 256, np.array([8, 40_000]), np.array([1, 1]))
     assert grid["extrapolated"].tolist() == [False, True]
+
+
+def test_other_points_columns_come_back_with_their_rows(tmp_path: Path, run_cli) -> None:
+    """An id or a measured value in the points file is echoed beside its prediction."""
+    pts = tmp_path / "pts.csv"
+    pts.write_text("id,model,quant,input_tokens,output_tokens,measured_ms\n"
+                   "a,qwen3-8b,int4,128,64,25.5\nb,qwen3-4b,int4,128,64,\n")
+    code, out, err = run_cli("predict", "--device", "jetson-agx-thor", "--engine", "trtllm",
+                             "--points", str(pts), "--json")
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["input_columns"] for r in rows] == [{"id": "a", "measured_ms": "25.5"},
+                                                   {"id": "b", "measured_ms": ""}]
+    assert [r["model"] for r in rows] == ["qwen3-8b", "qwen3-4b"]
