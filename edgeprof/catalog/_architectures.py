@@ -297,13 +297,16 @@ _ALIASES = {
     "dsr1-qwen-14b": "deepseek-r1-distill-qwen-14b",
     "dsr1-llama-8b": "deepseek-r1-distill-llama-8b",
     "meta-llama-3.1-8b": "llama-3.1-8b",
+    # Qwen3-4B-Instruct-2507 has Qwen3-4B's layer shapes (its published config differs in the
+    # context length, which stays at Qwen3-4B's stricter 40960 here), as the importers map it.
+    "qwen3-4b-instruct-2507": "qwen3-4b",
 }
 
 _SCALED = re.compile(r"^(?P<base>.+)-scaled-(?P<layers>\d+)l$")
 
 
 def _canonical(name: str) -> str:
-    key = name.strip().lower().replace("_", "-")
+    key = re.sub(r"[\s_]+", "-", name.strip().lower())  # "Llama 3.1 8B" = "llama-3.1-8b"
     if "/" in key:
         key = key.rsplit("/", 1)[1]
     key = key.removesuffix("-instruct")

@@ -125,6 +125,9 @@ def test_aliases_and_unknown():
     assert resolve_model("Qwen/Qwen3-8B").name == "qwen3-8b"
     assert resolve_model("meta-llama/Llama-3.1-8B-Instruct").name == "llama-3.1-8b"
     assert resolve_model("microsoft/Phi-4-mini-instruct").name == "phi-4-mini"
+    assert resolve_model("Llama 3.1 8B").name == "llama-3.1-8b"  # spaces as in tables
+    four = resolve_model("Qwen/Qwen3-4B-Instruct-2507")  # Qwen3-4B's layers, its context
+    assert four.name == "qwen3-4b" and four.max_position == 40960
     with pytest.raises(UnknownModelError, match="edgeprof models"):
         resolve_model("gpt-17")
     with pytest.raises(UnknownQuantError, match="choose one of"):
