@@ -73,8 +73,11 @@ class DeviceSpec(BaseModel):
     def power_mode(self, name: str | None) -> PowerMode | None:
         if name is None:
             return None
+        def key(text: str) -> str:  # "MAXN SUPER", "maxn-super" and "MAXN_SUPER" are one mode
+            return re.sub(r"[\s_-]+", "", text.strip().lower())
+
         for mode in self.power_modes:
-            if mode.name.lower() == name.lower() or str(mode.id) == name:
+            if key(mode.name) == key(name) or str(mode.id) == name.strip():
                 return mode
         known = ", ".join(m.name for m in self.power_modes) or "none"
         raise UserInputError(f"{self.name} has no power mode {name!r}; known modes: {known}.")

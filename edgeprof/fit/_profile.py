@@ -222,6 +222,8 @@ class Profile:
         arch = resolve_model(model)
         q = get_quant(quant).name
         eng = self.resolved_engine(engine)
+        if mode is not None and self.device.power_modes:  # "maxn super" is MAXN_SUPER
+            mode = self.device.power_mode(mode).name
         key = (arch.name, q, mode, eng)
         if key in self._plans:
             return self._plans[key]
@@ -253,8 +255,13 @@ class Profile:
                 pre_iv = _engine_iv(eterms["ttft_interval"])
         spec = spec_coefficients(arch, q, self.device, cal, mode)
         entry = self._find(arch.name, q, mode, eng if len(fits) != len(self.entries) else None)
+        home = self._fitted_mode(arch.name, eng if len(fits) != len(self.entries) else None)
+        base = self._plan(model, quant, home, engine) \
+            if entry is None and mode is not None and home not in (None, mode) else None
         if entry is not None:
             plan = self._from_entry(arch, q, entry, spec, spec_iv)
+        elif base is not None and base.entry is not None:
+            plan = self._across_modes(base, cal, str(home), str(mode), eng)
         else:
             donor = next((f for f in (self._find(arch.name, dq, mode, eng) for dq in
                                       sorted(measured_q)) if f is not None), None)
@@ -307,6 +314,45 @@ class Profile:
         return _Plan(arch, q, p, d, _iv(donor.prefill), _iv(donor.decode),
                      Provenance.SPEC, donor, widen=TRANSFER_WIDEN,
                      note=f"transferred from the measured {dq} fit by the roofline ratio")
+
+    def _fitted_mode(self, model: str, engine: str | None) -> str | None:
+        """The power mode this model's fits were measured in (a fit without one: the
+        device's default mode), or None if it has no fits or the device no modes."""
+        modes = [f.power_mode or self.device.default_power_mode for f in self.entries
+                 if f.model == model and (engine is None or _same_engine(f.engine, engine))]
+        if not modes or not self.device.power_modes or modes[0] is None:
+            return None
+        return self.device.power_mode(modes[0]).name if modes[0] else None
+
+    def _across_modes(self, base: _Plan, cal: dict[str, float], home: str, mode: str,
+                      engine: str | None) -> _Plan:
+        """A plan measured (or transferred) in power mode ``home`` carried to ``mode`` by
+        the roofline's ratio between the two modes, term by term (GPU clock × enabled TPCs
+        for compute, the EMC cap for bandwidth), so a mode with lower clocks is never
+        predicted faster than the measured one."""
+        arch, q = base.arch, base.quant
+        src = spec_coefficients(arch, q, self.device, cal, home)
+        dst = spec_coefficients(arch, q, self.device, cal, mode)
+
+        def ratio(phase: str, term: str) -> float:
+            a = src[phase].get(term, 0.0)
+            return dst[phase][term] / a if a > 0 else 1.0
+
+        p = dict(base.prefill)
+        p["overhead_s"] *= ratio("prefill", "overhead_s")
+        for term in ("s_per_tflop", "token_s"):  # both are compute at the GEMM rate
+            p[term] = p.get(term, 0.0) * ratio("prefill", "s_per_tflop")
+        p["chunk_s"] = p.get("chunk_s", 0.0) * ratio("prefill", "chunk_s")
+        d = {k: v * (ratio("decode", k) if k in dst["decode"] else 1.0)
+             for k, v in base.decode.items()}
+        how = base.note.removesuffix(f"; engine {engine}") if base.note and engine else \
+            base.note
+        carried = f"carried from the measured {home} fit to {mode} by the roofline ratio " \
+                  "between the modes"
+        note = f"{how}, then {carried}" if base.provenance is not Provenance.FITTED and how \
+            else carried
+        return _Plan(arch, q, p, d, base.pre_iv, base.dec_iv, Provenance.SPEC, base.entry,
+                     widen=max(base.widen, TRANSFER_WIDEN), note=note)
 
     # ---------------------------------------------------------------- prediction
     def predict_grid(self, model: str, quant: str, input_tokens: int | np.ndarray,
