@@ -10,6 +10,8 @@ per-SM tensor rate, ``gpu_tflops_scale``), so one engine's terms move across boa
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from edgeprof.catalog import ArchSpec
@@ -19,10 +21,9 @@ from edgeprof.fit import _forms as forms
 from edgeprof.fit._roofline import DEFAULT_CALIBRATION, spec_coefficients
 
 ENGINES: tuple[str, ...] = ("vllm", "trtllm", "mlc", "llama.cpp", "torch", "onnxruntime")
-ALIASES: dict[str, str] = {
+ALIASES: dict[str, str] = {  # keys after normalize_engine's folding (lower case, "-")
     "ollama": "llama.cpp", "llamacpp": "llama.cpp", "llama-cpp": "llama.cpp",
-    "llama_cpp": "llama.cpp", "mlc-llm": "mlc", "mlc_llm": "mlc", "tensorrt-llm": "trtllm",
-    "tensorrt_llm": "trtllm", "trt-llm": "trtllm", "edge-llm": "trtllm",
+    "mlc-llm": "mlc", "tensorrt-llm": "trtllm", "trt-llm": "trtllm", "edge-llm": "trtllm",
     "tensorrt-edge-llm": "trtllm", "pytorch": "torch", "transformers": "torch", "hf": "torch",
     "ort": "onnxruntime", "onnx": "onnxruntime", "openai": "vllm",
 }
@@ -40,8 +41,9 @@ class UnknownEngineError(UserInputError):
 
 
 def normalize_engine(name: str) -> str:
-    """Canonical engine name (Ollama → llama.cpp, TensorRT Edge-LLM → trtllm, …)."""
-    key = name.strip().lower()
+    """Canonical engine name (Ollama → llama.cpp, TensorRT Edge-LLM → trtllm, …); case,
+    spaces and underscores do not matter ("MLC LLM", "tensorrt_llm")."""
+    key = re.sub(r"[\s_]+", "-", name.strip().lower())
     key = ALIASES.get(key, key)
     if key not in ENGINES:
         raise UnknownEngineError(f"Unknown engine {name!r}; choose one of {', '.join(ENGINES)} "

@@ -69,6 +69,8 @@ def test_engine_names_and_unknown_engine() -> None:
     assert normalize_engine("Ollama") == "llama.cpp"
     assert normalize_engine("TensorRT-LLM") == "trtllm"
     assert normalize_engine("edge-llm") == "trtllm"
+    assert normalize_engine("TensorRT Edge-LLM") == normalize_engine("tensorrt_llm") == "trtllm"
+    assert normalize_engine("MLC LLM") == "mlc" and normalize_engine("llama_cpp") == "llama.cpp"
     assert set(ENGINES) >= {"vllm", "trtllm", "mlc", "llama.cpp", "torch", "onnxruntime"}
     with pytest.raises(UnknownEngineError, match="choose one of vllm"):
         normalize_engine("sglang-x")
