@@ -73,3 +73,20 @@ def test_the_interval_widens_when_a_fit_changes_mode(orin: Profile) -> None:
     here = orin.predict(FITTED[0], "bf16", 512, 128, power_mode="MAXN").decode_s
     there = orin.predict(FITTED[0], "bf16", 512, 128, power_mode="30W").decode_s
     assert np.log(there.hi / there.lo) > 2 * np.log(here.hi / here.lo)
+
+
+@pytest.mark.parametrize("board", ["jetson-orin-nano-8gb", "jetson-orin-nx-16gb",
+                                   "jetson-agx-orin-64gb", "jetson-agx-thor"])
+@pytest.mark.parametrize("engine", ["vllm", "trtllm", "mlc", "llama.cpp"])
+def test_every_board_orders_its_modes_by_their_clocks(board: str, engine: str) -> None:
+    """Whatever path a prediction takes (fit, transfer, engine terms, spec), a mode with no
+    more compute and no more bandwidth than another is not predicted faster."""
+    p = Profile.load(board).with_engine(engine)
+    modes = [m.name for m in p.device.power_modes]
+    for model in ("qwen3-4b", "llama-3.1-8b"):
+        at = {m: p.predict(model, "int4", 512, 256, batch=2, power_mode=m) for m in modes}
+        for a in modes:
+            for b in modes:
+                if a != b and _slower_or_equal(p.device, a, b):
+                    assert at[b].ttft_s.value >= at[a].ttft_s.value * (1 - 1e-9), (model, a, b)
+                    assert at[b].decode_s.value >= at[a].decode_s.value * (1 - 1e-9), (model, a, b)
