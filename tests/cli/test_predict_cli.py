@@ -101,16 +101,21 @@ def test_predict_cli_points_json(profile_path: Path, tmp_path: Path, run_cli) ->
             assert set(o[k]) >= {"value", "lo", "hi", "provenance"}
 
 
-def test_a_published_method_name_predicts_as_its_format(tmp_path: Path, run_cli) -> None:
-    """``awq`` in a points file is predicted as int4, and the output says so beside the
-    name as given (so rows still join to the input)."""
+def _thor_points(tmp_path: Path, run_cli, csv_text: str) -> list[dict]:
+    """``predict --json`` on AGX Thor / trtllm for a points file with these contents."""
     pts = tmp_path / "pts.csv"
-    pts.write_text("model,quant,input_tokens,output_tokens\nqwen3-8b,AWQ,128,64\n"
-                   "qwen3-8b,int4,128,64\n")
+    pts.write_text(csv_text)
     code, out, err = run_cli("predict", "--device", "jetson-agx-thor", "--engine", "trtllm",
                              "--points", str(pts), "--json")
     assert code == 0, err
-    awq, int4 = (json.loads(line) for line in out.splitlines())
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_a_published_method_name_predicts_as_its_format(tmp_path: Path, run_cli) -> None:
+    """``awq`` in a points file is predicted as int4, and the output says so beside the
+    name as given (so rows still join to the input)."""
+    awq, int4 = _thor_points(tmp_path, run_cli, "model,quant,input_tokens,output_tokens\n"
+                             "qwen3-8b,AWQ,128,64\nqwen3-8b,int4,128,64\n")
     assert awq["quant"] == "AWQ" and awq["quant_format"] == "int4"
     assert awq["e2e_s"] == int4["e2e_s"]
 
@@ -198,13 +203,8 @@ def test_extrapolation_is_labeled_and_widens(profile_path: Path) -> None:
 
 def test_other_points_columns_come_back_with_their_rows(tmp_path: Path, run_cli) -> None:
     """An id or a measured value in the points file is echoed beside its prediction."""
-    pts = tmp_path / "pts.csv"
-    pts.write_text("id,model,quant,input_tokens,output_tokens,measured_ms\n"
-                   "a,qwen3-8b,int4,128,64,25.5\nb,qwen3-4b,int4,128,64,\n")
-    code, out, err = run_cli("predict", "--device", "jetson-agx-thor", "--engine", "trtllm",
-                             "--points", str(pts), "--json")
-    assert code == 0, err
-    rows = [json.loads(line) for line in out.splitlines()]
+    rows = _thor_points(tmp_path, run_cli, "id,model,quant,input_tokens,output_tokens,"
+                        "measured_ms\na,qwen3-8b,int4,128,64,25.5\nb,qwen3-4b,int4,128,64,\n")
     assert [r["input_columns"] for r in rows] == [{"id": "a", "measured_ms": "25.5"},
                                                    {"id": "b", "measured_ms": ""}]
     assert [r["model"] for r in rows] == ["qwen3-8b", "qwen3-4b"]
