@@ -9,7 +9,7 @@ import typer
 from edgeprof.catalog import check_context, get_quant
 from edgeprof.cli._common import out, print_json, print_jsonl
 from edgeprof.cli._points import MAX_BATCH, read_points
-from edgeprof.errors import UserInputError
+from edgeprof.errors import UnsupportedError, UserInputError
 from edgeprof.fit import Profile
 from edgeprof.fit._engine_terms import ENGINES, normalize_engine
 
@@ -67,12 +67,21 @@ def predict(
         pts = [{"model": model, "quant": quant, "input_tokens": input_tokens,
                 "output_tokens": output_tokens, "batch": batch, "power_mode": power_mode,
                 "engine": None}]
-    results = []
-    for p in pts:
+    results, failed = [], []
+    for k, p in enumerate(pts, 1):
         p_eng = p.pop("engine") or eng
         given = p.pop("input_columns", None)  # the points file's other columns, echoed
-        pred = prof.predict(p["model"], p["quant"], p["input_tokens"], p["output_tokens"],
-                            p["batch"], p["power_mode"], engine=p_eng)
+        try:
+            pred = prof.predict(p["model"], p["quant"], p["input_tokens"], p["output_tokens"],
+                                p["batch"], p["power_mode"], engine=p_eng)
+        except UnsupportedError as exc:
+            if points is None:
+                raise
+            # one point the profile cannot run does not cost the file's other predictions
+            failed.append(f"point {k} ({p['model']}/{p['quant']}): {exc}")
+            results.append({**p, "error": str(exc),
+                            **({"input_columns": given} if given else {})})
+            continue
         d = pred.to_dict()
         d["quant_format"] = get_quant(p["quant"]).name  # e.g. "awq" as given → "int4"
         d["device"] = prof.device.name  # the profile a short name ("h100") resolved to
@@ -88,8 +97,20 @@ def predict(
             print_json(results[0])
         else:
             print_jsonl(results)
-        return
+    else:
+        _print_results(results)
+    if failed:
+        raise UnsupportedError(f"{len(failed)} of {len(results)} points could not be predicted "
+                               f"(the others were; --json gives each its `error`): "
+                               f"{failed[0]}")
+
+
+def _print_results(results: list[dict]) -> None:
     for r in results:
+        if "error" in r:
+            out.print(f"{r['model']}/{r['quant']} I={r['input_tokens']} O={r['output_tokens']} "
+                      f"B={r['batch']}: not predicted: {r['error']}")
+            continue
         out.print(f"{r['model']}/{r['quant_format']} I={r['input_tokens']} O={r['output_tokens']} "
                   f"B={r['batch']} on {r['device']} engine={r['engine']}: "
                   f"e2e {r['e2e_s']['value']:.3f} s "

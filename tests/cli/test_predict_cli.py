@@ -208,3 +208,28 @@ def test_other_points_columns_come_back_with_their_rows(tmp_path: Path, run_cli)
     assert [r["input_columns"] for r in rows] == [{"id": "a", "measured_ms": "25.5"},
                                                    {"id": "b", "measured_ms": ""}]
     assert [r["model"] for r in rows] == ["qwen3-8b", "qwen3-4b"]
+
+
+def test_a_point_the_board_cannot_run_does_not_cost_the_others(tmp_path: Path,
+                                                               run_cli) -> None:
+    """FP8 on an Orin (no FP8 kernels) gets an `error` beside the other rows' predictions,
+    then one Error line and exit 2; a single --model point still fails at once."""
+    csv_text = ("model,quant,input_tokens,output_tokens\nqwen3-8b,int4,128,64\n"
+                "qwen3-8b,fp8,128,64\nqwen3-4b,int4,128,64\n")
+    pts = tmp_path / "pts.csv"
+    pts.write_text(csv_text)
+    code, out, err = run_cli("predict", "--device", "jetson-agx-orin-64gb", "--engine",
+                             "trtllm", "--points", str(pts), "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "1 of 3 points could not be predicted" in err and "point 2 (qwen3-8b/fp8)" in err
+    assert [("error" in r, "e2e_s" in r) for r in rows] == [(False, True), (True, False),
+                                                            (False, True)]
+    assert "no native fp8 kernels" in rows[1]["error"]
+    code, out, err = run_cli("predict", "--device", "jetson-agx-orin-64gb", "--points",
+                             str(pts))
+    assert code == 2 and "not predicted: jetson-agx-orin-64gb has no native fp8" in out
+    code, out, err = run_cli("predict", "--device", "jetson-agx-orin-64gb", "--model",
+                             "qwen3-8b", "--quant", "fp8", "--input-tokens", "128",
+                             "--output-tokens", "64")
+    assert code == 2 and not out.strip() and "no native fp8 kernels" in err
