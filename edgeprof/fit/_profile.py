@@ -38,6 +38,7 @@ from edgeprof.fit._robust import extrapolation_factor, widen
 from edgeprof.fit._roofline import (
     CALIBRATED_INTERVAL,
     SPEC_INTERVAL,
+    bandwidth,
     calibrate,
     peak_flops,
     spec_coefficients,
@@ -255,7 +256,8 @@ class Profile:
                 pre_iv = _engine_iv(eterms["ttft_interval"])
         spec = spec_coefficients(arch, q, self.device, cal, mode)
         entry = self._find(arch.name, q, mode, eng if len(fits) != len(self.entries) else None)
-        home = self._fitted_mode(arch.name, eng if len(fits) != len(self.entries) else None)
+        home = self._fitted_mode(arch.name, eng if len(fits) != len(self.entries) else None,
+                                 mode)
         base = self._plan(model, quant, home, engine) \
             if entry is None and mode is not None and home not in (None, mode) else None
         if entry is not None:
@@ -315,14 +317,27 @@ class Profile:
                      Provenance.SPEC, donor, widen=TRANSFER_WIDEN,
                      note=f"transferred from the measured {dq} fit by the roofline ratio")
 
-    def _fitted_mode(self, model: str, engine: str | None) -> str | None:
+    def _fitted_mode(self, model: str, engine: str | None, near: str | None) -> str | None:
         """The power mode this model's fits were measured in (a fit without one: the
-        device's default mode), or None if it has no fits or the device no modes."""
-        modes = [f.power_mode or self.device.default_power_mode for f in self.entries
-                 if f.model == model and (engine is None or _same_engine(f.engine, engine))]
-        if not modes or not self.device.power_modes or modes[0] is None:
+        device's default mode), the one closest to ``near`` in peak compute and bandwidth
+        when there are several; None if it has no fits or the device no modes."""
+        if not self.device.power_modes:
             return None
-        return self.device.power_mode(modes[0]).name if modes[0] else None
+        modes = {self.device.power_mode(m).name for m in
+                 (f.power_mode or self.device.default_power_mode for f in self.entries
+                  if f.model == model and (engine is None or _same_engine(f.engine, engine)))
+                 if m}
+        if not modes:
+            return None
+
+        def distance(m: str) -> float:
+            if near is None:
+                return 0.0
+            return (abs(np.log(peak_flops(self.device, "fp16", m)
+                               / peak_flops(self.device, "fp16", near)))
+                    + abs(np.log(bandwidth(self.device, m) / bandwidth(self.device, near))))
+
+        return min(sorted(modes), key=distance)
 
     def _across_modes(self, base: _Plan, cal: dict[str, float], home: str, mode: str,
                       engine: str | None) -> _Plan:

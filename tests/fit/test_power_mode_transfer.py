@@ -90,3 +90,23 @@ def test_every_board_orders_its_modes_by_their_clocks(board: str, engine: str) -
                 if a != b and _slower_or_equal(p.device, a, b):
                     assert at[b].ttft_s.value >= at[a].ttft_s.value * (1 - 1e-9), (model, a, b)
                     assert at[b].decode_s.value >= at[a].decode_s.value * (1 - 1e-9), (model, a, b)
+
+
+def test_a_mode_is_carried_from_the_nearest_fitted_mode() -> None:
+    """Fits in MAXN and 15W: 30W (4 TPCs at 612 MHz, full EMC) is predicted from whichever
+    fitted mode is nearer in compute and bandwidth, and says which."""
+    base = Profile.load(BOARD)
+    entry = next(f for f in base.fits if f["model"] == FITTED[0] and f["quant"] == "bf16")
+    slow = {**entry, "power_mode": "15W"}
+    p = Profile(base.device, [entry, slow], base.calibration, base.provenance)
+    spec = p.device
+
+    def gap(a: str, b: str) -> float:
+        return (abs(np.log(peak_flops(spec, "fp16", a) / peak_flops(spec, "fp16", b)))
+                + abs(np.log(bandwidth(spec, a) / bandwidth(spec, b))))
+
+    near = min(("MAXN", "15W"), key=lambda m: gap(m, "30W"))
+    note = p.predict(FITTED[0], "bf16", 512, 128, power_mode="30W").decode_s.note or ""
+    assert f"carried from the measured {near} fit to 30W" in note
+    assert p.predict(FITTED[0], "bf16", 512, 128, power_mode="15W").decode_s.provenance == \
+        "predicted:measured-fit"
