@@ -216,7 +216,21 @@ class Profile:
             default = self.device.default_power_mode
             exact = [f for f in cands if f.power_mode in (None, default)]
             return (exact or cands or [None])[0]
-        return next((f for f in cands if str(f.power_mode).lower() == mode.lower()), None)
+        return next((f for f in cands if self._entry_mode(f) == self._mode_name(mode)), None)
+
+    def _mode_name(self, name: str | None) -> str | None:
+        """The device's spelling of a power mode (as given when the device does not list
+        it: a profile may carry fits of modes its spec lacks)."""
+        if name is None or not self.device.power_modes:
+            return name
+        try:
+            return self.device.power_mode(name).name  # type: ignore[union-attr]
+        except UserInputError:
+            return name
+
+    def _entry_mode(self, entry: FitEntry) -> str | None:
+        """The power mode a fit was measured in; a fit without one: the default mode."""
+        return self._mode_name(entry.power_mode or self.device.default_power_mode)
 
     def _plan(self, model: str, quant: str, mode: str | None,
               engine: str | None = None) -> _Plan:
@@ -323,10 +337,9 @@ class Profile:
         when there are several; None if it has no fits or the device no modes."""
         if not self.device.power_modes:
             return None
-        modes = {self.device.power_mode(m).name for m in
-                 (f.power_mode or self.device.default_power_mode for f in self.entries
-                  if f.model == model and (engine is None or _same_engine(f.engine, engine)))
-                 if m}
+        modes = {m for m in (self._entry_mode(f) for f in self.entries if f.model == model
+                             and (engine is None or _same_engine(f.engine, engine)))
+                 if m and m in {d.name for d in self.device.power_modes}}
         if not modes:
             return None
 

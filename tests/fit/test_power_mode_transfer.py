@@ -110,3 +110,15 @@ def test_a_mode_is_carried_from_the_nearest_fitted_mode() -> None:
     assert f"carried from the measured {near} fit to 30W" in note
     assert p.predict(FITTED[0], "bf16", 512, 128, power_mode="15W").decode_s.provenance == \
         "predicted:measured-fit"
+
+
+def test_a_fit_without_a_mode_is_the_default_mode_and_carries_to_the_others() -> None:
+    """A sweep that recorded no power mode is taken as the board's default mode: asked for
+    by name it is the fit, and other modes carry from it."""
+    base = Profile.load(BOARD)
+    entry = next(f for f in base.fits if f["model"] == FITTED[0] and f["quant"] == "bf16")
+    p = Profile(base.device, [{**entry, "power_mode": None}], base.calibration,
+                base.provenance)
+    assert _at(p, FITTED[0], "MAXN")[2] == "predicted:measured-fit"
+    assert _at(p, FITTED[0], "MAXN")[:2] == _at(base, FITTED[0], "MAXN")[:2]
+    assert "carried from the measured MAXN fit" in _at(p, FITTED[0], "15W")[3]
