@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -122,3 +125,24 @@ def test_a_fit_without_a_mode_is_the_default_mode_and_carries_to_the_others() ->
     assert _at(p, FITTED[0], "MAXN")[2] == "predicted:measured-fit"
     assert _at(p, FITTED[0], "MAXN")[:2] == _at(base, FITTED[0], "MAXN")[:2]
     assert "carried from the measured MAXN fit" in _at(p, FITTED[0], "15W")[3]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+JB = ROOT.parent / "shared/reference/jetson-published-benchmarks/benchmarks.csv"
+
+
+@pytest.mark.skipif(not JB.is_file(), reason="reference data not present")
+def test_published_pairs_of_modes_are_carried_closer_than_ignoring_the_mode() -> None:
+    """The Orin Nano's published 15W and MAXN_SUPER MLC figures, each carried to the other
+    mode (benchmarks/power_mode_transfer.py), land nearer the other's than the figure
+    itself does."""
+    spec = importlib.util.spec_from_file_location(
+        "power_mode_transfer", ROOT / "benchmarks/power_mode_transfer.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    per = [mod.carry(a, b) for a, b in mod.pairs(mod.read_figures(JB)[0])]
+    assert len(per) == 6 and {p["to_mode"] for p in per} == {"15W", "MAXN_SUPER"}
+    for p in per:
+        assert abs(p["ratio"] - 1) < abs(p["published_tpot_s"] / p["from_tpot_s"] - 1), p
+        assert p["provenance"] == "predicted:spec-derived" and "carried from" in p["note"]
