@@ -1,4 +1,5 @@
-"""Parsing of the human quantities that flags take: durations, sizes, energies, int axes."""
+"""Parsing of what people type into flags and tables: durations, sizes, energies, int axes,
+and the spelling of names (:func:`fold_name`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ MAX_INT = 10**9
 #: Largest duration (seconds, about 4 months) and size (1 PiB) a flag takes.
 MAX_DURATION_S = 1e7
 MAX_SIZE_BYTES = 2**50
+
+def fold_name(text: str) -> str:
+    """The key a typed name is looked up by: lower case, runs of spaces and underscores as one
+    ``-`` (``"INT4 AWQ"``, ``int4_awq`` and ``int4-awq`` are one name). Models, quant formats,
+    engines and devices are all matched on it."""
+    return re.sub(r"[\s_]+", "-", text.strip().lower())
+
 
 _NUM = r"([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
 

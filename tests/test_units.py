@@ -71,3 +71,11 @@ def test_format_bytes():
     assert format_bytes(1024) == "1.00 KiB"
     assert format_bytes(3 * 2**20 // 2) == "1.50 MiB"
     assert format_bytes(8 * 2**30) == "8.00 GiB"
+
+
+def test_fold_name_is_the_one_spelling_key() -> None:
+    from edgeprof.units import fold_name
+
+    assert fold_name(" INT4  AWQ ") == fold_name("int4_awq") == fold_name("Int4-AWQ") == "int4-awq"
+    assert fold_name("MLC LLM") == "mlc-llm" and fold_name("Llama 3.1 8B") == "llama-3.1-8b"
+    assert fold_name("llama.cpp") == "llama.cpp"  # dots and dashes are kept

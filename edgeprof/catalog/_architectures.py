@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edgeprof.catalog._quant import QuantFormat, get_quant
 from edgeprof.errors import DataFormatError, UnknownModelError
+from edgeprof.units import fold_name
 
 
 class ArchSpec(BaseModel):
@@ -306,7 +307,7 @@ _SCALED = re.compile(r"^(?P<base>.+)-scaled-(?P<layers>\d+)l$")
 
 
 def _canonical(name: str) -> str:
-    key = re.sub(r"[\s_]+", "-", name.strip().lower())  # "Llama 3.1 8B" = "llama-3.1-8b"
+    key = fold_name(name)  # "Llama 3.1 8B" = "llama-3.1-8b"
     if "/" in key:
         key = key.rsplit("/", 1)[1]
     key = key.removesuffix("-instruct")

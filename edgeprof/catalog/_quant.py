@@ -8,10 +8,10 @@ group of ``group_size`` weights (AWQ/GPTQ/MatMulNBits style), so it costs 4 + 32
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from edgeprof.errors import UnknownQuantError
+from edgeprof.units import fold_name
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def get_quant(name: str) -> QuantFormat:
     Case, spaces and underscores do not matter: ``INT4 AWQ`` (as TensorRT Edge-LLM's tables
     print it), ``int4_awq`` and ``int4-awq`` are the same name.
     """
-    low = re.sub(r"[\s_]+", "-", name.strip().lower())
+    low = fold_name(name)
     key = QUANT_ALIASES.get(low, low)
     try:
         return QUANT_FORMATS[key]

@@ -9,12 +9,12 @@ Shipped specs live in the top-level ``profiles/`` folder, one YAML per device, u
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgeprof.errors import UserInputError
+from edgeprof.units import fold_name
 
 
 class PowerMode(BaseModel):
@@ -74,7 +74,7 @@ class DeviceSpec(BaseModel):
         if name is None:
             return None
         def key(text: str) -> str:  # "MAXN SUPER", "maxn-super" and "MAXN_SUPER" are one mode
-            return re.sub(r"[\s_-]+", "", text.strip().lower())
+            return fold_name(text).replace("-", "")
 
         for mode in self.power_modes:
             if key(mode.name) == key(name) or str(mode.id) == name.strip():
@@ -105,7 +105,7 @@ def resolve_device_name(name: str) -> str:
     names = list_device_names()
     if name in names:
         return name
-    key = re.sub(r"[\s_]+", "-", name.strip().lower()).removeprefix("nvidia-")
+    key = fold_name(name).removeprefix("nvidia-")
     keys = {key, f"jetson-{key}"}
     exact = [n for n in names if n in keys]
     hits = exact or [n for n in names if any(n.startswith(f"{k}-") for k in keys)]

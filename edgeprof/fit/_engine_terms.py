@@ -10,8 +10,6 @@ per-SM tensor rate, ``gpu_tflops_scale``), so one engine's terms move across boa
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from edgeprof.catalog import ArchSpec
@@ -19,6 +17,7 @@ from edgeprof.device._spec import DeviceSpec
 from edgeprof.errors import UserInputError
 from edgeprof.fit import _forms as forms
 from edgeprof.fit._roofline import DEFAULT_CALIBRATION, spec_coefficients
+from edgeprof.units import fold_name
 
 ENGINES: tuple[str, ...] = ("vllm", "trtllm", "mlc", "llama.cpp", "torch", "onnxruntime")
 ALIASES: dict[str, str] = {  # keys after normalize_engine's folding (lower case, "-")
@@ -43,7 +42,7 @@ class UnknownEngineError(UserInputError):
 def normalize_engine(name: str) -> str:
     """Canonical engine name (Ollama → llama.cpp, TensorRT Edge-LLM → trtllm, …); case,
     spaces and underscores do not matter ("MLC LLM", "tensorrt_llm")."""
-    key = re.sub(r"[\s_]+", "-", name.strip().lower())
+    key = fold_name(name)
     key = ALIASES.get(key, key)
     if key not in ENGINES:
         raise UnknownEngineError(f"Unknown engine {name!r}; choose one of {', '.join(ENGINES)} "
