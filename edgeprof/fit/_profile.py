@@ -213,8 +213,8 @@ class Profile:
         cands = [f for f in self.entries if f.model == model and f.quant == quant
                  and (engine is None or _same_engine(f.engine, engine))]
         if mode is None:
-            default = self.device.default_power_mode
-            exact = [f for f in cands if f.power_mode in (None, default)]
+            default = self._mode_name(self.device.default_power_mode)
+            exact = [f for f in cands if self._entry_mode(f) == default]
             return (exact or cands or [None])[0]
         return next((f for f in cands if self._entry_mode(f) == self._mode_name(mode)), None)
 
@@ -269,9 +269,9 @@ class Profile:
             if eterms.get("ttft_interval"):  # TTFT has its own held-out error where fitted
                 pre_iv = _engine_iv(eterms["ttft_interval"])
         spec = spec_coefficients(arch, q, self.device, cal, mode)
-        entry = self._find(arch.name, q, mode, eng if len(fits) != len(self.entries) else None)
-        home = self._fitted_mode(arch.name, eng if len(fits) != len(self.entries) else None,
-                                 mode)
+        of_engine = eng if len(fits) != len(self.entries) else None  # None: every fit is eng's
+        entry = self._find(arch.name, q, mode, of_engine)
+        home = self._fitted_mode(arch.name, of_engine, mode)
         base = self._plan(model, quant, home, engine) \
             if entry is None and mode is not None and home not in (None, mode) else None
         if entry is not None:
