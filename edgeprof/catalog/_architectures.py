@@ -236,6 +236,26 @@ _LLAMA2_7B = ArchSpec(
     tied_embeddings=False, qkv_bias=False, rope_theta=10000.0, rms_norm_eps=1e-5,
     max_position=4096, published_params=6_738_415_616)
 
+# Llama-2-13B (in the Jetson AI Lab / llama.cpp Jetson figures): meta-llama/Llama-2-13b-hf's
+# config.json as copies of it list it (40 layers, hidden 5120, 40 heads = 40 KV heads, FFN
+# 13824, vocab 32000, 4096 positions, rms_norm_eps 1e-5, untied); 13,015,864,320 parameters
+# (the count model-size tables list for meta-llama/Llama-2-13b-chat-hf, and the sum of those
+# shapes: 327,680,000 embedding + lm_head, 40 × 317,204,480 per layer, 5,120 final norm).
+_LLAMA2_13B = ArchSpec(
+    name="llama-2-13b", family="llama", source="huggingface.co/meta-llama/Llama-2-13b-hf",
+    layers=40, hidden=5120, heads=40, kv_heads=40, head_dim=128, ffn=13824, vocab=32000,
+    tied_embeddings=False, qkv_bias=False, rope_theta=10000.0, rms_norm_eps=1e-5,
+    max_position=4096, published_params=13_015_864_320)
+
+# Meta-Llama-3-8B: Llama-3.1-8B's layer shapes without its llama3 rope scaling (config.json:
+# rope_theta 500000, rope_scaling null, 8192 positions; copies of the -Instruct config read in
+# the code index); 8,030,261,248 parameters, as Llama-3.1-8B.
+_LLAMA3_8B = ArchSpec(
+    name="llama-3-8b", family="llama", source="huggingface.co/meta-llama/Meta-Llama-3-8B",
+    layers=32, hidden=4096, heads=32, kv_heads=8, head_dim=128, ffn=14336, vocab=128256,
+    tied_embeddings=False, qkv_bias=False, rope_theta=500000.0, rms_norm_eps=1e-5,
+    max_position=8192, published_params=8_030_261_248)
+
 # published_params: the safetensors parameter count shown on each Hub page; for Qwen3 the
 # exact counts KerasHub publishes for its converted presets (keras_hub qwen3_presets.py).
 # Where the new entries' config.json fields were read (copies of the Hub files): Qwen3-4B/8B/
@@ -288,6 +308,8 @@ CATALOG: dict[str, ArchSpec] = {
                params=14_768_307_200),
         _PHI4_MINI,
         _LLAMA2_7B,
+        _LLAMA2_13B,
+        _LLAMA3_8B,
     )
 }
 
@@ -298,6 +320,7 @@ _ALIASES = {
     "dsr1-qwen-14b": "deepseek-r1-distill-qwen-14b",
     "dsr1-llama-8b": "deepseek-r1-distill-llama-8b",
     "meta-llama-3.1-8b": "llama-3.1-8b",
+    "meta-llama-3-8b": "llama-3-8b",
     # Qwen3-4B-Instruct-2507 has Qwen3-4B's layer shapes (its published config differs in the
     # context length, which stays at Qwen3-4B's stricter 40960 here), as the importers map it.
     "qwen3-4b-instruct-2507": "qwen3-4b",
@@ -310,7 +333,7 @@ def _canonical(name: str) -> str:
     key = fold_name(name)  # "Llama 3.1 8B" = "llama-3.1-8b"
     if "/" in key:
         key = key.rsplit("/", 1)[1]
-    key = key.removesuffix("-instruct")
+    key = re.sub(r"(?:-(?:instruct|chat|hf))+$", "", key)  # Llama-2-13b-chat-hf = llama-2-13b
     return _ALIASES.get(key, key)
 
 

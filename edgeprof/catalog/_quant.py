@@ -76,7 +76,17 @@ QUANT_ALIASES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "w8a8
                  "awq": "int4", "gptq": "int4", "int4-awq": "int4", "int4-gptq": "int4",
                  "w4a16-awq": "int4", "w4a16-gptq": "int4", "int8-sq": "int8",
                  "smoothquant": "int8", "w8a8-int8": "int8", "w8a8-fp8": "fp8",
-                 "fp8-e4m3": "fp8", "int8-smoothquant": "int8"}
+                 "fp8-e4m3": "fp8", "int8-smoothquant": "int8",
+                 # llama.cpp GGUF types and MLC's quantization codes, mapped as the importers
+                 # map them (edgeprof.importers: Q4_K_M / q4f16 -> int4, Q8_0 -> int8), so a
+                 # point asked in an engine's own spelling is predicted by the terms that
+                 # engine's published figures were fitted under. Q4_K_M is ~4.9 bits/weight,
+                 # not int4's 4.25; the fitted llama.cpp terms carry that difference.
+                 **dict.fromkeys(("q4-0", "q4-1", "q4-k", "q4-k-m", "q4-k-s", "iq4-xs",
+                                  "iq4-nl", "q4f16", "q4f16-0", "q4f16-1", "q4f16-ft",
+                                  "q4f32-1", "int4-q4f16", "int4-q4f16-ft"), "int4"),
+                 "q8-0": "int8", "int8-q8-0": "int8", "f16": "fp16", "q0f16": "fp16",
+                 "f32": "fp32", "q0f32": "fp32"}
 #: Formats people ask for that edgeprof does not model (a different number format, not an
 #: alias): named in the error so it does not read as a typo.
 UNMODELED = {"nvfp4": "NVFP4 (4-bit float, Blackwell) is not modelled",

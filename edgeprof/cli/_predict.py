@@ -72,12 +72,15 @@ def predict(
         p_eng = p.pop("engine") or eng
         given = p.pop("input_columns", None)  # the points file's other columns, echoed
         try:
+            if "error" in p:  # the points file's row names an unknown model, or too long
+                raise UserInputError(p.pop("error"))
             pred = prof.predict(p["model"], p["quant"], p["input_tokens"], p["output_tokens"],
                                 p["batch"], p["power_mode"], engine=p_eng)
-        except UnsupportedError as exc:
+        except (UnsupportedError, UserInputError) as exc:
             if points is None:
                 raise
-            # one point the profile cannot run does not cost the file's other predictions
+            # one point the profile cannot run (or a model, quant or power mode it does not
+            # know) does not cost the file's other predictions
             failed.append(f"point {k} ({p['model']}/{p['quant']}): {exc}")
             results.append({**p, "error": str(exc),
                             **({"input_columns": given} if given else {})})
@@ -100,7 +103,7 @@ def predict(
     else:
         _print_results(results)
     if failed:
-        raise UnsupportedError(f"{len(failed)} of {len(results)} points could not be predicted "
+        raise UserInputError(f"{len(failed)} of {len(results)} points could not be predicted "
                                f"(the others were; --json gives each its `error`): "
                                f"{failed[0]}")
 

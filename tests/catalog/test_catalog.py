@@ -172,6 +172,9 @@ def test_version_flag(run_cli) -> None:
     ("int8_sq", "int8"), ("SmoothQuant", "int8"), ("W8A8", "int8"), ("fp8_e4m3", "fp8"),
     ("INT4 AWQ", "int4"), ("INT4 GPTQ", "int4"), (" FP8 E4M3 ", "fp8"),
     ("INT8 SmoothQuant", "int8"), ("BF16", "bf16"),
+    # engines' own spellings: llama.cpp GGUF types, MLC quantization codes
+    ("Q4_K_M", "int4"), ("q4_0", "int4"), ("IQ4_XS", "int4"), ("Q8_0", "int8"), ("F16", "fp16"),
+    ("q4f16_1", "int4"), ("INT4 q4f16", "int4"), ("q4f16_ft", "int4"), ("q0f16", "fp16"),
 ])
 def test_published_method_names_map_to_the_format_with_their_bytes(published: str,
                                                                    fmt: str) -> None:
@@ -184,3 +187,12 @@ def test_a_format_edgeprof_does_not_model_is_named_as_such() -> None:
             get_quant(name)
     with pytest.raises(UnknownQuantError, match="Unknown quant format 'int3'; choose"):
         get_quant("int3")
+
+
+@pytest.mark.parametrize("name", ["Q4_K_M", "Q4_K_S", "Q4_0", "IQ4_NL", "Q8_0", "F16"])
+def test_gguf_types_predict_as_the_importers_label_them(name: str) -> None:
+    """A GGUF type asked of `predict` is the format llama-bench figures were imported as."""
+    from edgeprof.importers._jetson_benchmarks import map_quant
+    from edgeprof.importers._llama_bench import gguf_quant
+
+    assert get_quant(name).name == gguf_quant(f"model-{name}.gguf")[0] == map_quant(name)

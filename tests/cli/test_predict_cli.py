@@ -233,3 +233,40 @@ def test_a_point_the_board_cannot_run_does_not_cost_the_others(tmp_path: Path,
                              "qwen3-8b", "--quant", "fp8", "--input-tokens", "128",
                              "--output-tokens", "64")
     assert code == 2 and not out.strip() and "no native fp8 kernels" in err
+
+
+def test_benchmark_tool_headers_read_as_the_points_columns(tmp_path: Path, run_cli) -> None:
+    """``isl``/``osl``/``batch_size``/``quantization`` (TensorRT-LLM, AIPerf, vLLM bench
+    spellings) predict exactly what the edgeprof column names do; the header keeps no
+    echoed copy of a column it consumed."""
+    ours, theirs = (_thor_points(tmp_path, run_cli, text) for text in (
+        "model,quant,input_tokens,output_tokens,batch\nqwen3-8b,int4,512,64,4\n",
+        "Model Name,ISL,OSL,Batch Size,quantization,note\nQwen/Qwen3-8B,512,64,4,INT4 AWQ,x\n"))
+    assert theirs[0]["e2e_s"] == ours[0]["e2e_s"] and theirs[0]["batch"] == 4
+    assert theirs[0]["input_columns"] == {"note": "x"}
+
+
+def test_two_columns_for_one_field_are_refused(tmp_path: Path, run_cli) -> None:
+    pts = tmp_path / "pts.csv"
+    pts.write_text("model,quant,input_tokens,isl,output_tokens\nqwen3-8b,int4,1,2,3\n")
+    code, _, err = run_cli("predict", "--device", "jetson-agx-thor", "--points", str(pts))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "'input_tokens' and 'isl' both give input_tokens" in err
+
+
+def test_an_unknown_model_row_does_not_cost_the_others(tmp_path: Path, run_cli) -> None:
+    """A model the catalog lacks, or a row past its model's context, is an `error` row; the
+    file's other rows are predicted, then one Error line and exit 2."""
+    pts = tmp_path / "pts.csv"
+    pts.write_text("model,quant,input_tokens,output_tokens\nqwen3-8b,int4,128,64\n"
+                   "gemma-2-9b,int4,128,64\nllama-2-7b,int4,4000,200\n"
+                   "meta-llama/Llama-2-13b-chat-hf,Q4_K_M,8,128\n")
+    code, out, err = run_cli("predict", "--device", "jetson-agx-orin-64gb", "--engine",
+                             "llama.cpp", "--points", str(pts), "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "2 of 4 points could not be predicted" in err and "point 2 (gemma-2-9b/int4)" in err
+    assert [("error" in r) for r in rows] == [False, True, True, False]
+    assert "Unknown model 'gemma-2-9b'" in rows[1]["error"] and ":3:" in rows[1]["error"]
+    assert "context length of 4096" in rows[2]["error"]
+    assert rows[3]["quant_format"] == "int4" and rows[3]["e2e_s"]["value"] > 0

@@ -227,7 +227,7 @@ CSV = ("board,power_mode,engine,model,quant,input_tokens,output_tokens,batch,met
        "200.0,tok/s,src/b,\n"
        "Orin NX 16GB,not stated,llama.cpp,Llama-3.2-3B,Q4_K_M,662,50,1,prefill_tok_s,331.0,"
        "tok/s,src/c,\n"
-       "IGX Orin iGPU,not stated,llama.cpp,Llama-2-13B,4-bit (GGUF),8,128,1,decode_tok_s,22.5,"
+       "IGX Orin iGPU,not stated,llama.cpp,Gemma-2-9B,4-bit (GGUF),8,128,1,decode_tok_s,22.5,"
        "tok/s,src/d,\n")
 
 
@@ -235,7 +235,7 @@ def test_jetson_benchmarks_importer(tmp_path: Path, run_cli) -> None:
     src = tmp_path / "benchmarks.csv"
     src.write_text(CSV)
     rows, skipped = read_figures(src)
-    assert len(rows) == 3 and len(skipped) == 1 and "Llama-2-13B" in skipped[0]
+    assert len(rows) == 3 and len(skipped) == 1 and "Gemma-2-9B" in skipped[0]
     mlc, vllm, lcpp = rows
     assert (mlc.device, mlc.power_mode, mlc.engine, mlc.quant) == (
         "jetson-orin-nano-8gb", "MAXN_SUPER", "mlc", "int4")
