@@ -4,6 +4,12 @@ Storage follows common practice in deployment engines: the linear layers (attent
 projections) take the format; embeddings, the LM head and norms stay in the activation dtype
 (16-bit, or fp32 for ``fp32``). INT4 is weight-only with one fp16 scale and one zero point per
 group of ``group_size`` weights (AWQ/GPTQ/MatMulNBits style), so it costs 4 + 32/group bits.
+NVFP4 quantizes weights and activations to 4-bit E2M1 with one 8-bit (UE4M3) scale per block of
+16 values and one FP32 scale per tensor — 4 + 8/16 = 4.5 bits per weight (the format table of
+Intel Neural Compressor's "NVFP4 Quantization" page; NeMo AutoModel's NVFP4 utilities count
+the same 0.5625 bytes per parameter) — and its matmuls run on Blackwell's FP4 tensor cores
+(``peak_tflops.fp4``; TensorRT Edge-LLM's precision key: "NVFP4 | SM100+ (Blackwell and
+newer)").
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ class QuantFormat:
 
 
 INT4_GROUP_SIZE = 128
+NVFP4_BLOCK_SIZE = 16
 
 QUANT_FORMATS: dict[str, QuantFormat] = {
     q.name: q
@@ -66,6 +73,15 @@ QUANT_FORMATS: dict[str, QuantFormat] = {
             f"INT4 weight-only, groups of {INT4_GROUP_SIZE} with fp16 scale and zero (W4A16)",
             group_size=INT4_GROUP_SIZE,
         ),
+        QuantFormat(
+            "nvfp4",
+            4 + 8 / NVFP4_BLOCK_SIZE,
+            4,
+            "fp4",
+            f"NVFP4: E2M1 weights and activations, one FP8 (UE4M3) scale per {NVFP4_BLOCK_SIZE} "
+            "values + an FP32 per-tensor scale (W4A4, Blackwell FP4 tensor cores)",
+            group_size=NVFP4_BLOCK_SIZE,
+        ),
     )
 }
 
@@ -86,11 +102,14 @@ QUANT_ALIASES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "w8a8
                                   "iq4-nl", "q4f16", "q4f16-0", "q4f16-1", "q4f16-ft",
                                   "q4f32-1", "int4-q4f16", "int4-q4f16-ft"), "int4"),
                  "q8-0": "int8", "int8-q8-0": "int8", "f16": "fp16", "q0f16": "fp16",
-                 "f32": "fp32", "q0f32": "fp32"}
+                 "f32": "fp32", "q0f32": "fp32",
+                 # NVFP4 as TensorRT-LLM (QuantAlgo.NVFP4), ModelOpt (--qformat nvfp4) and
+                 # vLLM (modelopt_fp4) name it
+                 "w4a4-nvfp4": "nvfp4", "modelopt-fp4": "nvfp4", "nvfp4-w4a4": "nvfp4"}
 #: Formats people ask for that edgeprof does not model (a different number format, not an
 #: alias): named in the error so it does not read as a typo.
-UNMODELED = {"nvfp4": "NVFP4 (4-bit float, Blackwell) is not modelled",
-             "mxfp4": "MXFP4 is not modelled"}
+UNMODELED = {"mxfp4": "MXFP4 is not modelled (NVFP4 is: nvfp4)",
+             "fp4": "say which 4-bit float: nvfp4 (modelled) or MXFP4 (not modelled)"}
 
 
 def get_quant(name: str) -> QuantFormat:

@@ -347,6 +347,8 @@ _SUPPORT: dict[str, dict[str, Support]] = {
                        "sm ≥ 8.9 GPU use the tensorrt-llm engine"),
         "int8": Support(QuantImpl.NATIVE, "quantize_dynamic: MatMulInteger u8×s8 "
                         "(MLAS QGEMM), per-channel weights, dynamic activations"),
+        "nvfp4": Support(QuantImpl.NONE, "ONNX Runtime has no NVFP4 GEMM; use the "
+                         "tensorrt-llm engine on a Blackwell GPU (sm ≥ 10.0)"),
         "int4": Support(QuantImpl.NATIVE, f"MatMulNBits 4-bit blocks (default "
                         f"{INT4_GROUP_SIZE}), MLAS SQNBit kernel, INT8 compute "
                         "(accuracy_level 4)"),
@@ -360,6 +362,8 @@ _SUPPORT: dict[str, dict[str, Support]] = {
         "int8": Support(QuantImpl.NONE, "quantize_dynamic's uint8 DynamicQuantizeLinear has no "
                         "CUDA kernel (nodes would fall back to the CPU); use tensorrt-llm "
                         "W8A8 SmoothQuant"),
+        "nvfp4": Support(QuantImpl.NONE, "ONNX Runtime's CUDA EP runs no NVFP4 GEMM; use the "
+                         "tensorrt-llm engine (sm ≥ 10.0)"),
         "int4": Support(QuantImpl.NATIVE, "MatMulNBits 4-bit blocks on the CUDA EP, fp16 "
                         "activations; untested here"),
     },

@@ -95,6 +95,10 @@ def cpu_flags() -> frozenset[str]:
 def plan_quant(quant: str, platform: Platform) -> KernelPlan:
     """The kernel path ``quant`` takes on ``platform`` (never raises for a known format)."""
     q = get_quant(quant).name
+    if q == "nvfp4":
+        return KernelPlan(q, QuantImpl.NONE, "", "the torch engine has no NVFP4 kernels; "
+                          "TensorRT-LLM / TensorRT Edge-LLM run NVFP4 on Blackwell (sm ≥ 10.0)",
+                          "bfloat16", "none")
     if platform.kind == "cuda":
         return _plan_cuda(q, platform)
     return _plan_cpu(q, platform)

@@ -18,7 +18,7 @@ Boards map to shipped profiles (the IGX Orin iGPU to the AGX Orin 64GB, "AGX Ori
 assumed)" likewise); a mode the profile lacks or "not stated" takes the profile's default
 mode, and the row's ``mode_assumed`` says so. Engines map to edgeprof's engine axis (Ollama is
 llama.cpp); quant strings to catalog formats (Q4_K_M, q4f16, W4A16, 4-bit GGUF → int4; Q8_0 →
-int8). Models missing from the catalog are skipped and listed in ``run.json``.
+int8; NVFP4 → nvfp4). Models missing from the catalog are skipped and listed in ``run.json``.
 """
 
 from __future__ import annotations
@@ -98,6 +98,8 @@ def board_profile(board: str) -> str:
 def map_quant(quant: str) -> str:
     """A published quant string → catalog format."""
     low = quant.lower()
+    if "nvfp4" in low:  # before fp16: Edge-LLM prints VLM rows as "NVFP4 / FP16"
+        return "nvfp4"
     if "fp8" in low:
         return "fp8"
     if "q8" in low or "int8" in low or "w8a8" in low:
@@ -216,6 +218,7 @@ def import_jetson_benchmarks(path: Path | str, out: Path | str) -> Path:
                      "output_throughput_tok_s at concurrency B -> e2e_s = B*O/value per request",
                      "a power mode the profile lacks or 'not stated' -> the profile's default "
                      "(mode_assumed true)",
-                     "Q4_K_M/q4f16/W4A16/4-bit GGUF -> int4; Q8_0 -> int8; Ollama -> llama.cpp",
+                     "Q4_K_M/q4f16/W4A16/4-bit GGUF -> int4; Q8_0 -> int8; NVFP4 -> nvfp4; "
+                     "Ollama -> llama.cpp",
                      *[f"skipped {s}" for s in skipped]]))
     return table

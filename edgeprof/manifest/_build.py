@@ -10,7 +10,7 @@ import yaml
 
 from edgeprof import __version__
 from edgeprof.catalog import ArchSpec, get_quant, resolve_model
-from edgeprof.errors import EdgeprofError, InfeasibleError, UserInputError
+from edgeprof.errors import EdgeprofError, InfeasibleError, UnsupportedError, UserInputError
 from edgeprof.files import atomic_write, check_output_path
 from edgeprof.manifest import _artifacts as art
 from edgeprof.manifest._engines import ENGINE_QUANTS, pinned_versions
@@ -77,7 +77,13 @@ def build_manifest(rec: Recommendation, *, temperature: float | None = None,
                               "the constraints and run `edgeprof recommend` again.")
     model, arch = _subject_model(w.model, allow_scaled=allow_scaled)
     fmt = get_quant(w.quant)
-    eq = ENGINE_QUANTS[fmt.name]
+    eq = ENGINE_QUANTS.get(fmt.name)
+    if eq is None:  # nvfp4: predicted and swept, but no deploy steps written yet
+        raise UnsupportedError(
+            f"export writes deploy steps for {', '.join(ENGINE_QUANTS)}, not {fmt.name} "
+            f"(TensorRT-LLM serves it as QuantAlgo.NVFP4 from a ModelOpt --qformat nvfp4 "
+            f"checkpoint; llama.cpp has no NVFP4 type); recommend with --quants "
+            f"{','.join(ENGINE_QUANTS)} to export.")
     gen = Generation(input_tokens=int(rec.problem.input_tokens), max_new_tokens=w.budget,
                      n=w.samples,
                      **({"temperature": temperature} if temperature is not None else {}),

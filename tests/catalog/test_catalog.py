@@ -182,9 +182,21 @@ def test_published_method_names_map_to_the_format_with_their_bytes(published: st
 
 
 def test_a_format_edgeprof_does_not_model_is_named_as_such() -> None:
-    for name in ("nvfp4", "NVFP4", " nvfp4"):
-        with pytest.raises(UnknownQuantError, match=r"NVFP4 .* not modelled"):
+    for name in ("mxfp4", "MXFP4", " mxfp4"):
+        with pytest.raises(UnknownQuantError, match=r"MXFP4 is not modelled"):
             get_quant(name)
+    with pytest.raises(UnknownQuantError, match="say which 4-bit float: nvfp4"):
+        get_quant("FP4")
+
+
+def test_nvfp4_costs_its_block_scales_and_computes_in_fp4() -> None:
+    """4-bit E2M1 + one 8-bit scale per 16 values = 4.5 bits; W4A4 on the FP4 tensor cores."""
+    for name in ("NVFP4", "nvfp4", "modelopt_fp4", "W4A4 NVFP4"):
+        q = get_quant(name)
+        assert (q.name, q.weight_bits, q.activation_bits, q.compute_dtype, q.group_size) == (
+            "nvfp4", 4.5, 4, "fp4", 16)
+    arch = resolve_model("qwen3-8b")
+    assert arch.weight_bytes("int4") < arch.weight_bytes("nvfp4") < arch.weight_bytes("int8")
     with pytest.raises(UnknownQuantError, match="Unknown quant format 'int3'; choose"):
         get_quant("int3")
 

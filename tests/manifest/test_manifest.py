@@ -305,3 +305,11 @@ def test_validate_needs_the_side_files_beside_the_manifest(profile, tmp_path: Pa
     err = capsys.readouterr().err
     assert "extra_llm_api_options.yaml: missing beside the manifest" in err
     assert "quantize_for_vllm.py: differs" in err
+
+
+def test_an_nvfp4_winner_is_refused_in_one_line_not_exported_wrong(profile) -> None:
+    """nvfp4 is predicted, not yet exported: the error names the formats export writes."""
+    from edgeprof.errors import UnsupportedError
+
+    with pytest.raises(UnsupportedError, match=r"not nvfp4 .*QuantAlgo\.NVFP4.*--quants"):
+        build_manifest(_as(_rec(profile), "deepseek-r1-distill-qwen-1.5b", "nvfp4"))

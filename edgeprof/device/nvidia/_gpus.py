@@ -103,9 +103,11 @@ def derived_gpu_spec(dev: DetectedDevice) -> DeviceSpec:
     if cc >= (7, 5):
         quants.append("int8")
     quants.append("int4")
+    if cc >= (10, 0):
+        quants.append("nvfp4")
     bw = dev.details.get("spec_bandwidth_gbs")
     sources = {"native_quants": f"derived from compute capability {dev.compute_capability} "
-                                "(FP8 needs ≥ 8.9, BF16 ≥ 8.0)"}
+                                "(FP8 needs ≥ 8.9, BF16 ≥ 8.0, NVFP4 ≥ 10.0)"}
     if bw:
         sources["memory_bandwidth_gbs"] = "NVML bus width × max memory clock (spec)"
     else:
