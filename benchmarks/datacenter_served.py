@@ -1,0 +1,97 @@
+"""The shipped desktop/datacenter profiles against served, measured batch-1 runs (JSON).
+
+``benchmarks/data/datacenter-served.csv`` holds measured single-request figures that no fit in
+this project has seen (``benchmarks/calibration_datacenter.py`` fits on
+``datacenter-published.csv`` and AIConfigurator estimates only), so everything here is held
+out:
+
+* NVIDIA NIM with its TensorRT-LLM backend, Llama-3-8B-Instruct on A100-SXM4-80GB and H100
+  SXM (FP16, FP8), concurrency 1, GenAI-Perf: TTFT, inter-token latency (= TPOT) and request
+  latency (NVIDIA DLI "inference GPU cluster sizing" dataset ``nim.csv``).
+* TensorRT-LLM 0.9.0, Llama-2-13B batch 1 on H100 SXM (FP8), H200 SXM (FP8), L40S (FP8) and
+  A100-SXM4-80GB (printed "Mixed", taken as FP16): first-token latency, token-to-token latency
+  and latency (the same course's ``trt_llm_0_9_0_dli.csv``).
+* vLLM 0.7.2 single-stream end-to-end latency (GuideLLM), DeepSeek-R1-Distill-Qwen 1.5B / 7B /
+  14B and -Llama-8B at BF16, W8A8, W4A16 and FP8 on RTX A6000, A100 and H100, 8 prompt /
+  generation shapes (Neural Magic / Red Hat model cards).
+
+Each figure is predicted as a user would: ``edgeprof predict --device D --engine E`` with the
+shipped profile of the card (``Profile.load(D).predict(..., engine=E)``); TPOT is predicted as
+``decode_s / (output_tokens - 1)``. Printed: median |predicted/measured − 1| and the share
+inside the 90 % interval, per engine × metric and per source, and every figure.
+
+    python benchmarks/datacenter_served.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgeprof.fit import Profile
+from edgeprof.importers import read_figures
+
+DATA = Path(__file__).resolve().parent / "data" / "datacenter-served.csv"
+
+
+def _estimate(prof: Profile, r: Any) -> tuple[str, Any, float, int]:
+    """(metric, predicted quantity, measured seconds, divisor of the prediction) of a row."""
+    p = prof.predict(r.model, r.quant, r.input_tokens, max(r.output_tokens, 2), r.batch,
+                     r.power_mode, engine=r.engine)
+    if r.published_metric == "ttft_ms":
+        return "ttft", p.ttft_s, r.ttft_s, 1
+    if r.published_metric == "tpot_ms":  # decode_s covers output_tokens - 1 steps
+        return "tpot", p.decode_s, r.tbt_s, max(r.output_tokens - 1, 1)
+    return "e2e", p.e2e_s, r.e2e_s, 1
+
+
+def _summary(sel: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"n": len(sel),
+            "median_abs_error": float(np.median([abs(x["ratio"] - 1) for x in sel])),
+            "median_ratio": float(np.median([x["ratio"] for x in sel])),
+            "coverage_90": float(np.mean([x["inside_90"] for x in sel]))}
+
+
+def main() -> int:
+    rows, skipped = read_figures(DATA)
+    profiles: dict[str, Profile] = {}
+    out = []
+    for r in rows:
+        prof = profiles.setdefault(r.device, Profile.load(r.device))
+        metric, est, meas, steps = _estimate(prof, r)
+        value, lo, hi = est.value / steps, est.lo / steps, est.hi / steps
+        source = r.published_source.split(" ")[0]
+        if "nim.csv" in r.published_source:
+            source = "NVIDIA DLI nim.csv (NIM, TensorRT-LLM backend)"
+        elif "trt_llm_0_9_0_dli.csv" in r.published_source:
+            source = "NVIDIA DLI trt_llm_0_9_0_dli.csv (TensorRT-LLM 0.9.0)"
+        elif "vLLM" in r.engine_detail or r.engine == "vllm":
+            source = "Neural Magic model cards (vLLM 0.7.2 single-stream)"
+        out.append({"device": r.device, "engine": r.engine, "model": r.model, "quant": r.quant,
+                    "input_tokens": r.input_tokens, "output_tokens": r.output_tokens,
+                    "metric": metric, "measured_s": meas, "predicted_s": value,
+                    "interval_90_s": [lo, hi], "ratio": value / meas,
+                    "inside_90": lo <= meas <= hi, "provenance": est.provenance,
+                    "source": source, "line": r.line})
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for x in out:
+        by[f"{x['engine']} {x['metric']}"].append(x)
+        by[f"{x['source']} / {x['metric']}"].append(x)
+        by[f"{x['engine']} {x['metric']} on {x['device']}"].append(x)
+    json.dump({"command": "python benchmarks/datacenter_served.py",
+               "held_out": "no figure here is used by any fit (calibration_datacenter.py fits "
+                           "datacenter-published.csv and the AIConfigurator estimates)",
+               "skipped": skipped,
+               "summary": {k: _summary(v) for k, v in sorted(by.items())},
+               "figures": out}, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
