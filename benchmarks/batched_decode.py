@@ -11,7 +11,9 @@ the shipped engine terms on batch-1 figures only):
 * TensorRT Edge-LLM ``llm_bench --mode decode --batchSize 8 --pastKVLen 2048``, INT4 AWQ, AGX
   Thor (``benchmarks/data/tensorrt-edge-llm-bench.csv``): aggregate tok/s, so the compared
   quantity is **TPOT at N sequences** = N / aggregate tok/s; predicted as one decode step at
-  batch N after 2048 tokens (``decode_s`` with O = 2).
+  batch N after 2048 tokens (``decode_s`` with O = 2). The same for NVFP4 (0.10.0 and 0.9.0,
+  ``benchmarks/data/tensorrt-edge-llm-nvfp4.csv``), whose runtime-dashboard rows count as the
+  dataset-run quantity below.
 
 Each is predicted as a user would: ``Profile.load(board).with_engine(engine).predict(model,
 quant, I, O, batch=N, power_mode)`` on the shipped profile. Printed: per figure predicted vs
@@ -43,6 +45,7 @@ JB = (Path(__file__).resolve().parents[2] / "shared" / "reference"  # ../shared,
 DATA = Path(__file__).resolve().parent / "data"
 EDGE_LLM = DATA / "tensorrt-edge-llm-bench.csv"
 EDGE_LLM_MORE = DATA / "tensorrt-edge-llm-bench-more.csv"
+EDGE_LLM_NVFP4 = DATA / "tensorrt-edge-llm-nvfp4.csv"
 BATCHED = DATA / "batched-decode-published.csv"
 SERVING = "s/output token/sequence incl. prefill (N / output throughput)"
 TPOT = "TPOT at N sequences (N / aggregate decode tok/s)"
@@ -108,14 +111,14 @@ def _rows(path: Path) -> list[Measurement]:
 
 
 def all_rows(jb: Path = JB) -> list[Measurement]:
-    return [r for p in (jb, EDGE_LLM, EDGE_LLM_MORE, BATCHED) for r in _rows(p)]
+    return [r for p in (jb, EDGE_LLM, EDGE_LLM_MORE, EDGE_LLM_NVFP4, BATCHED) for r in _rows(p)]
 
 
 def load_held_out(jb: Path = JB) -> list[Figure]:
     """The batched figures: serving throughput and TPOT at concurrency N, aggregate decode
     tok/s (``llm_bench`` at a fixed batch; Edge-LLM's runtime dashboards over a dataset)."""
     out = []
-    for path in (jb, EDGE_LLM, EDGE_LLM_MORE, BATCHED):
+    for path in (jb, EDGE_LLM, EDGE_LLM_MORE, EDGE_LLM_NVFP4, BATCHED):
         for r in _rows(path):
             metric = (r.model_extra or {}).get("published_metric")
             if r.batch < 2:
@@ -124,8 +127,9 @@ def load_held_out(jb: Path = JB) -> list[Figure]:
             if metric == "output_throughput_tok_s":
                 out.append(_figure(r, SERVING, r.batch / value))
             elif metric == "decode_tok_s_aggregate":
-                out.append(_figure(r, RUNTIME if path == EDGE_LLM_MORE else TPOT,
-                                   r.batch / value))
+                runtime = path == EDGE_LLM_MORE or "llm_inference" in str(
+                    (r.model_extra or {}).get("note") or "")
+                out.append(_figure(r, RUNTIME if runtime else TPOT, r.batch / value))
             elif metric == "tpot_ms":
                 out.append(_figure(r, SERVING_TPOT, value / 1000.0))
     return out

@@ -3,7 +3,8 @@
 Data: ``../shared/reference/jetson-published-benchmarks/benchmarks.csv``,
 ``benchmarks/data/tensorrt-edge-llm-bench.csv`` (TensorRT Edge-LLM 0.10.0 ``llm_bench``) and
 ``benchmarks/data/tensorrt-edge-llm-bench-more.csv`` (Edge-LLM runtime dashboards 0.4.0–0.10.0
-and TensorRT-LLM 0.12.0-jetson; v0.8.0 left out, see ``WITHDRAWN_RELEASES``), all read by
+and TensorRT-LLM 0.12.0-jetson; v0.8.0 left out, see ``WITHDRAWN_RELEASES``),
+``benchmarks/data/tensorrt-edge-llm-nvfp4.csv`` (the same pages' NVFP4 rows, AGX Thor), all read by
 ``edgeprof.importers._jetson_benchmarks``, and the EdgeReasoning AGX Orin vLLM measurements
 (thinned to every ``--er-stride``-th row; each source weighs the same in the fit anyway). One
 TensorRT release is one source. Terms are fitted per engine over every board ("class") and
@@ -46,6 +47,7 @@ JB = REF / "jetson-published-benchmarks" / "benchmarks.csv"
 DATA = Path(__file__).resolve().parent / "data"
 EDGE_LLM = DATA / "tensorrt-edge-llm-bench.csv"
 EDGE_LLM_MORE = DATA / "tensorrt-edge-llm-bench-more.csv"
+EDGE_LLM_NVFP4 = DATA / "tensorrt-edge-llm-nvfp4.csv"
 
 ER = REF / "edgereasoning-jetson-agx-orin"
 ER_SOURCE = "EdgeReasoning arXiv 2511.01866 (AGX Orin 64GB, vLLM bf16)"
@@ -60,7 +62,8 @@ END = "  # engines: END"
 
 def load_obs(er_stride: int = 12) -> list[Obs]:
     """Batch-1 figures only (batch > 1 is held out for benchmarks/batched_decode.py)."""
-    rows = [r for path in (JB, EDGE_LLM, EDGE_LLM_MORE) for r in read_figures(path)[0]
+    rows = [r for path in (JB, EDGE_LLM, EDGE_LLM_MORE, EDGE_LLM_NVFP4)
+            for r in read_figures(path)[0]
             if r.batch == 1 and r.engine_detail not in WITHDRAWN_RELEASES]
     data = [r.model_dump() for r in rows]
     for r in data:  # one source per TensorRT release: its tables share software and boards

@@ -7,6 +7,10 @@ Here the same machinery (``edgeprof.fit._calibrate``) is fitted on datacenter fi
 * ``benchmarks/data/datacenter-published.csv``: published end-to-end/engine measurements
   (TensorRT-LLM 0.5 / 0.9 batch-1 first-token latency on H100, H200, L40S, A100; one vLLM CI
   static-batch latency on H200), sources in the file.
+* ``benchmarks/data/datacenter-served.csv``: measured single-request serving runs (NVIDIA
+  NIM / TensorRT-LLM 0.9.0 TTFT and TPOT on A100, H100, H200, L40S; vLLM 0.7.2 single-stream
+  request latency of four DeepSeek-R1 distills on RTX A6000, A100, H100), one source per
+  dataset (``benchmarks/datacenter_served.py`` is their held-out check before they joined).
 * ``benchmarks/data/aiconfigurator-estimates.csv``: **AIConfigurator database estimates**
   (per-kernel silicon timings composed by AIConfigurator, not end-to-end measurements;
   ``benchmarks/aic_reference.py``). Each AIConfigurator (system, backend, version) table is
@@ -44,6 +48,7 @@ from edgeprof.importers import read_figures
 DATA = Path(__file__).resolve().parent / "data"
 PUBLISHED = DATA / "datacenter-published.csv"
 AIC = DATA / "aiconfigurator-estimates.csv"
+SERVED = DATA / "datacenter-served.csv"
 PROFILES = Path(__file__).resolve().parent.parent / "profiles"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibration import write_profile  # noqa: E402  (a sibling script, not a package)
@@ -63,10 +68,17 @@ def _source(row: dict[str, Any]) -> str:
     if pub.startswith("AIConfigurator"):
         return pub.split(";")[0].replace(" database estimate (silicon-measured kernels)", "") \
             + " " + pub.split(";")[1].strip()
+    for key, name in (("nim.csv", "NVIDIA DLI nim.csv (NIM, TensorRT-LLM backend)"),
+                      ("trt_llm_0_9_0_dli.csv", "NVIDIA DLI trt_llm_0_9_0_dli.csv"),
+                      ("Single-stream performance", "Neural Magic model cards (vLLM 0.7.2)")):
+        if key in pub:
+            return name
     return " ".join(pub.split()[:2])
 
 
-def load_obs(paths: tuple[Path, ...] = (PUBLISHED, AIC)) -> list[Obs]:
+def load_obs(paths: tuple[Path, ...] = (PUBLISHED, AIC, SERVED)) -> list[Obs]:
+    """Every figure as an observation; a request latency whose run also gives TTFT and TPOT
+    (the NIM and TensorRT-LLM 0.9.0 rows) is left out: it is their sum, not a new figure."""
     out: list[Obs] = []
     for path in paths:
         if not path.exists():
@@ -74,7 +86,14 @@ def load_obs(paths: tuple[Path, ...] = (PUBLISHED, AIC)) -> list[Obs]:
         for r in (m.model_dump() for m in read_figures(path)[0]):
             for o in observations([r]):
                 out.append(dataclasses.replace(o, source=_source(r)))
-    return out
+
+    def point(o: Obs) -> tuple[Any, ...]:
+        return (o.source, o.device, o.engine, o.model, o.quant, o.input_tokens,
+                o.output_tokens, o.batch)
+
+    split = {point(o) for o in out if o.metric == "decode"} & \
+        {point(o) for o in out if o.metric == "ttft"}
+    return [o for o in out if not (o.metric == "e2e" and point(o) in split)]
 
 
 def datacenter_profiles() -> list[Path]:
@@ -179,9 +198,10 @@ def engines_block(rep: dict[str, Any], device: str) -> dict[str, Any]:
                       "ttft_interval": {**_interval(summ, "ttft", widen, _widest(rep, "ttft")),
                                         "from": f"TTFT {frm} (at least the widest scheme's)"},
                       "source": ("benchmarks/calibration_datacenter.py on benchmarks/data/"
-                                 "datacenter-published.csv (measurements) and aiconfigurator-"
-                                 "estimates.csv (AIConfigurator database estimates); fit_error"
-                                 " = in-sample median |pred/meas - 1|")}
+                                 "datacenter-published.csv and datacenter-served.csv "
+                                 "(measurements) and aiconfigurator-estimates.csv "
+                                 "(AIConfigurator database estimates); fit_error = in-sample "
+                                 "median |pred/meas - 1|")}
     return block
 
 

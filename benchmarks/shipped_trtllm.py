@@ -20,7 +20,8 @@ from edgeprof.fit import Profile, observations
 from edgeprof.importers import WITHDRAWN_RELEASES, read_figures
 
 DATA = Path(__file__).resolve().parent / "data"
-FILES = ("tensorrt-edge-llm-bench.csv", "tensorrt-edge-llm-bench-more.csv")
+FILES = ("tensorrt-edge-llm-bench.csv", "tensorrt-edge-llm-bench-more.csv",
+         "tensorrt-edge-llm-nvfp4.csv")
 
 
 def main() -> int:
@@ -36,15 +37,16 @@ def main() -> int:
         else:
             steps = max(o.output_tokens - 1, 1)
             est, meas = p.decode_s, o.value * steps
-        out.append({"device": o.device, "model": o.model, "batch": o.batch,
+        out.append({"device": o.device, "model": o.model, "quant": o.quant, "batch": o.batch,
                     "input_tokens": o.input_tokens, "metric": o.metric, "source": o.source,
                     "ratio": est.value / meas, "inside_90": est.lo <= meas <= est.hi})
     summary = {}
     for key in ("ttft", "decode"):
-        for b in (1, 8):
-            sel = [x for x in out if x["metric"] == key and x["batch"] == b]
+        for b, quant in ((1, None), (8, None), (1, "nvfp4"), (8, "nvfp4")):
+            sel = [x for x in out if x["metric"] == key and x["batch"] == b
+                   and (quant is None or x["quant"] == quant)]
             if sel:
-                summary[f"{key}_batch{b}"] = {
+                summary[f"{key}_batch{b}" + (f"_{quant}" if quant else "")] = {
                     "n": len(sel),
                     "median_abs_error": float(np.median([abs(x["ratio"] - 1) for x in sel])),
                     "coverage_90": float(np.mean([x["inside_90"] for x in sel]))}

@@ -76,18 +76,22 @@ def test_loader_reads_the_published_batched_rows() -> None:
     assert len(serving) == 9 and {f.device for f in serving} == {"jetson-agx-orin-64gb",
                                                                   "jetson-agx-thor"}
     runtime = [f for f in figs if f.quantity == bd.RUNTIME]
-    # Edge-LLM runtime dashboards at BS=8 (v0.4.0, 0.9.0, 0.10.0); v0.8.0 is withdrawn
-    assert len(runtime) == 14 and all("0.8.0" not in f.source for f in runtime)
+    # Edge-LLM runtime dashboards at BS=8 (INT4: v0.4.0, 0.9.0, 0.10.0; NVFP4 on Thor:
+    # 0.9.0, 0.10.0); v0.8.0 is withdrawn
+    assert len(runtime) == 22 and all("0.8.0" not in f.source for f in runtime)
+    assert sum(f.quant == "nvfp4" for f in runtime) == 8
     thor_tpot = [f for f in figs if f.quantity == bd.SERVING_TPOT]
     assert [(f.model, f.quant, f.published_s) for f in thor_tpot] == [
         ("qwen3-8b", "bf16", pytest.approx(0.08533))]
-    assert len(tpot) == 4 and {f.model for f in tpot} == {"qwen3-0.6b", "qwen3-1.7b",
-                                                          "qwen3-4b", "qwen3-8b"}
+    # llm_bench at batch 8: INT4 AWQ (0.10.0) and NVFP4 (0.10.0, 0.9.0) on Thor
+    assert len(tpot) == 12 and {f.model for f in tpot} == {"qwen3-0.6b", "qwen3-1.7b",
+                                                           "qwen3-4b", "qwen3-8b"}
+    assert sorted({f.quant for f in tpot}) == ["int4", "nvfp4"]
     orin3b = next(f for f in serving if f.device == "jetson-agx-orin-64gb"
                   and f.model == "llama-3.2-3b")
     assert orin3b.published_s == pytest.approx(8 / 240.68)  # N / output throughput
     assert (orin3b.input_tokens, orin3b.output_tokens, orin3b.engine) == (2048, 128, "vllm")
-    thor8b = next(f for f in tpot if f.model == "qwen3-8b")
+    thor8b = next(f for f in tpot if f.model == "qwen3-8b" and f.quant == "int4")
     assert thor8b.published_s == pytest.approx(8 / 250.4) and thor8b.engine == "trtllm"
 
 
