@@ -62,7 +62,7 @@ ENGINE = "trtllm"       # the datacenter profiles' default engine
 FIXED = {"overhead_ref_layers": 32.0}
 
 
-def _source(row: dict[str, Any]) -> str:
+def source_name(row: dict[str, Any]) -> str:
     """AIConfigurator rows: one source per (system, backend, version) table; else the file."""
     pub = str(row.get("published_source") or "")
     if pub.startswith("AIConfigurator"):
@@ -85,7 +85,7 @@ def load_obs(paths: tuple[Path, ...] = (PUBLISHED, AIC, SERVED)) -> list[Obs]:
             continue
         for r in (m.model_dump() for m in read_figures(path)[0]):
             for o in observations([r]):
-                out.append(dataclasses.replace(o, source=_source(r)))
+                out.append(dataclasses.replace(o, source=source_name(r)))
 
     def point(o: Obs) -> tuple[Any, ...]:
         return (o.source, o.device, o.engine, o.model, o.quant, o.input_tokens,

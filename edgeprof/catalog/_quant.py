@@ -52,6 +52,9 @@ class QuantFormat:
 
 INT4_GROUP_SIZE = 128
 NVFP4_BLOCK_SIZE = 16
+#: Compute capability from which NVFP4 matmuls run natively (FP4 tensor cores): TensorRT
+#: Edge-LLM's precision key, "NVFP4 | SM100+ (Blackwell and newer)". The one place this is said.
+NVFP4_MIN_CC = (10, 0)
 
 QUANT_FORMATS: dict[str, QuantFormat] = {
     q.name: q

@@ -55,7 +55,7 @@ class KernelPlan:
     reason: str
     dense_dtype: str  # activations, embeddings, norms: "float32" | "bfloat16" | "float16"
     method: str  # "dense" | "int8_w8a8" | "int8_dynamic" | "int4_cpu" | "int4_tinygemm"
-    #              | "fp8_scaled_mm"
+    #              | "fp8_scaled_mm" | "none" (not runnable: impl NONE)
     #              | "dequant" (emulated: stored low-precision, dequantized per matmul)
 
 

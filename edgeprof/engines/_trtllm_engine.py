@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from edgeprof.catalog._architectures import ArchSpec
-from edgeprof.catalog._quant import get_quant
+from edgeprof.catalog._quant import NVFP4_MIN_CC, get_quant
 from edgeprof.engines._base import Engine, RunResult, Support
 from edgeprof.errors import EngineOOM, MissingDependencyError, UnsupportedError, UserInputError
 from edgeprof.table._schema import QuantImpl
@@ -49,7 +49,7 @@ from edgeprof.table._schema import QuantImpl
 _DEVICE = re.compile(r"^cuda(?::(\d+))?$")
 _INSTALL = "pip install -e '.[trtllm]' on a machine with an NVIDIA GPU (see docs/engines.md)"
 _MIN_CC = {"fp32": (7, 0), "fp16": (7, 0), "bf16": (8, 0), "fp8": (8, 9), "int8": (7, 5),
-           "int4": (7, 5), "nvfp4": (10, 0)}
+           "int4": (7, 5), "nvfp4": NVFP4_MIN_CC}
 _ALGO = {"fp8": "FP8", "int8": "W8A8_SQ_PER_CHANNEL", "int4": "W4A16_AWQ", "nvfp4": "NVFP4"}
 _DTYPE = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16", "fp8": "float16",
           "int8": "float16", "int4": "float16", "nvfp4": "float16"}

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from edgeprof import __version__
-from edgeprof.catalog import resolve_model
+from edgeprof.catalog import get_quant, resolve_model
 from edgeprof.device._spec import load_device_spec
-from edgeprof.errors import DataFormatError, UnknownModelError, UserInputError
+from edgeprof.errors import DataFormatError, UnknownModelError, UnknownQuantError, UserInputError
 from edgeprof.fit._engine_terms import normalize_engine
 from edgeprof.table import (
     MEASUREMENTS_FILE,
@@ -96,7 +96,12 @@ def board_profile(board: str) -> str:
 
 
 def map_quant(quant: str) -> str:
-    """A published quant string → catalog format."""
+    """A published quant string → catalog format: a name ``get_quant`` knows (its aliases:
+    ``INT4 AWQ``, ``Q4_K_M``, ``NVFP4``, …) as it reads it, else by the words a table uses."""
+    try:
+        return get_quant(quant).name
+    except UnknownQuantError:
+        pass
     low = quant.lower()
     if "nvfp4" in low:  # before fp16: Edge-LLM prints VLM rows as "NVFP4 / FP16"
         return "nvfp4"

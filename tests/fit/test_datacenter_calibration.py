@@ -107,3 +107,49 @@ def test_predict_points_cli_labels_the_calibration(tmp_path: Path, run_cli) -> N
         for k in ("ttft_s", "decode_s"):
             assert r[k]["lo"] < r[k]["value"] < r[k]["hi"]
             assert "trtllm terms fitted on h100-sxm" in r[k]["note"]
+
+
+def _calibration_datacenter():
+    import importlib.util
+    import sys
+
+    bench = ROOT / "benchmarks"
+    sys.path.insert(0, str(bench))  # it imports its sibling calibration.py
+    spec = importlib.util.spec_from_file_location("calibration_datacenter",
+                                                  bench / "calibration_datacenter.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_measured_serving_runs_import_whole_and_labeled_as_measurements() -> None:
+    """Every row of datacenter-served.csv imports (no skip), onto the card its source names,
+    as an imported measurement; an ITL average is read as TPOT in seconds."""
+    rows, skipped = read_figures(DATA / "datacenter-served.csv")
+    assert not skipped and len(rows) == 402
+    assert {r.device for r in rows} == {"h100-sxm", "h200-sxm", "l40s", "a100-sxm4-80gb",
+                                        "rtx-a6000"}
+    assert {r.source for r in rows} == {"imported:jetson-benchmarks"}
+    nim = [r for r in rows if "nim.csv" in r.model_extra["published_source"]
+           and r.model_extra["published_metric"] == "tpot_ms"]
+    assert len(nim) == 18 and all(r.engine == "trtllm" and r.model == "llama-3-8b" for r in nim)
+    assert any(abs(r.tbt_s - 0.0122036) < 1e-9 for r in nim)  # A100 fp16 200/1000: 12.2036 ms
+
+
+def test_a_request_latency_that_is_ttft_plus_tpot_is_not_fitted_twice() -> None:
+    """The NIM / TensorRT-LLM 0.9.0 runs give TTFT, TPOT and their sum: the sum is left out
+    of the fit; vLLM's single-stream latency (the only figure of its runs) stays."""
+    cd = _calibration_datacenter()
+    obs = [o for o in cd.load_obs((cd.SERVED,))]
+    by = {s: {o.metric for o in obs if o.source == s} for s in {o.source for o in obs}}
+    assert by["NVIDIA DLI nim.csv (NIM, TensorRT-LLM backend)"] == {"ttft", "decode"}
+    assert by["NVIDIA DLI trt_llm_0_9_0_dli.csv"] == {"ttft", "decode"}
+    assert by["Neural Magic model cards (vLLM 0.7.2)"] == {"e2e"}
+    assert sum(o.metric == "e2e" for o in obs) == 288
+
+
+def test_the_a6000_has_vllm_terms_of_its_own_from_its_measured_runs() -> None:
+    t = _terms("rtx-a6000", "vllm")
+    assert "rtx-a6000" in t["label"] and "96 published measurements" in t["label"]
+    assert "transferred" in _terms("rtx-a6000", "trtllm")["label"]

@@ -45,3 +45,25 @@ def test_a_gpu_without_a_profile_gets_nvfp4_from_blackwell_on(cc: str, has: bool
 def test_published_nvfp4_spellings_import_as_nvfp4_not_fp16() -> None:
     assert map_quant("NVFP4") == map_quant("NVFP4 / FP16") == "nvfp4"
     assert map_quant("FP8 / FP16") == "fp8" and map_quant("INT4 AWQ") == "int4"
+
+
+def test_the_published_nvfp4_rows_import_as_thor_nvfp4() -> None:
+    from pathlib import Path
+
+    from edgeprof.importers import WITHDRAWN_RELEASES, read_figures
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks/data/tensorrt-edge-llm-nvfp4.csv"
+    rows, skipped = read_figures(path)
+    assert not skipped and len(rows) == 88
+    assert {(r.device, r.engine, r.quant) for r in rows} == {("jetson-agx-thor", "trtllm",
+                                                              "nvfp4")}
+    kept = [r for r in rows if r.engine_detail not in WITHDRAWN_RELEASES]
+    assert len(kept) == 64  # v0.8.0's 24 rows are withdrawn by their page
+
+
+def test_nvfp4_on_a_board_without_fp4_is_one_line_at_the_cli(run_cli) -> None:
+    code, out, err = run_cli("predict", "--device", "jetson-orin-nano-8gb", "--engine", "trtllm",
+                             "--model", "qwen3-8b", "--quant", "NVFP4", "--input-tokens", "128",
+                             "--output-tokens", "64")
+    assert code == 2 and not out.strip() and len(err.strip().splitlines()) == 1
+    assert "nvfp4" in err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from edgeprof.catalog import NVFP4_MIN_CC
 from edgeprof.device._spec import DeviceSpec, list_device_names
 from edgeprof.device._types import DetectedDevice, slug
 
@@ -103,11 +104,12 @@ def derived_gpu_spec(dev: DetectedDevice) -> DeviceSpec:
     if cc >= (7, 5):
         quants.append("int8")
     quants.append("int4")
-    if cc >= (10, 0):
+    if cc >= NVFP4_MIN_CC:
         quants.append("nvfp4")
     bw = dev.details.get("spec_bandwidth_gbs")
     sources = {"native_quants": f"derived from compute capability {dev.compute_capability} "
-                                "(FP8 needs ≥ 8.9, BF16 ≥ 8.0, NVFP4 ≥ 10.0)"}
+                                "(FP8 needs ≥ 8.9, BF16 ≥ 8.0, NVFP4 ≥ "
+                                f"{NVFP4_MIN_CC[0]}.{NVFP4_MIN_CC[1]})"}
     if bw:
         sources["memory_bandwidth_gbs"] = "NVML bus width × max memory clock (spec)"
     else:
