@@ -59,7 +59,11 @@ ENGINE = "trtllm"       # the datacenter profiles' default engine
 # Decode-step overhead per layer (kernels launch per layer): the fitted decode_overhead_s is
 # that of a 32-layer model. Chosen on these figures: leave-one-source-out decode error 12.1 %
 # with a per-step constant, 10.9 % per layer (Qwen3-0.6B/1.7B have 28 layers, the 8Bs 32-36).
-FIXED = {"overhead_ref_layers": 32.0}
+# TensorRT-LLM's FP8 recipe quantizes the KV cache too (benchmarks/python/build.py:
+# ``--quantization fp8`` = QuantAlgo.FP8 GEMMs + kv_cache_quant_algo FP8; "fp8_gemm" is the
+# GEMM-only one), and the AIConfigurator FP8 rows are gemm/kv/fmha fp8: its FP8 figures read
+# one byte per KV element. vLLM keeps ``kv_cache_dtype auto`` (the activations' 16 bits).
+FIXED = {"overhead_ref_layers": 32.0, "engines": {"trtllm": {"fp8_kv_cache": 1.0}}}
 
 
 def source_name(row: dict[str, Any]) -> str:

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calibration_datacenter import SERVED, source_name  # a sibling script, not a package
 
 
-def _estimate(prof: Profile, r: Any) -> tuple[str, Any, float, int]:
+def estimate(prof: Profile, r: Any) -> tuple[str, Any, float, int]:
     """(metric, predicted quantity, measured seconds, divisor of the prediction) of a row."""
     p = prof.predict(r.model, r.quant, r.input_tokens, max(r.output_tokens, 2), r.batch,
                      r.power_mode, engine=r.engine)
@@ -53,7 +53,7 @@ def _estimate(prof: Profile, r: Any) -> tuple[str, Any, float, int]:
     return "e2e", p.e2e_s, r.e2e_s, 1
 
 
-def _summary(sel: list[dict[str, Any]]) -> dict[str, Any]:
+def summarize_ratios(sel: list[dict[str, Any]]) -> dict[str, Any]:
     return {"n": len(sel),
             "median_abs_error": float(np.median([abs(x["ratio"] - 1) for x in sel])),
             "median_ratio": float(np.median([x["ratio"] for x in sel])),
@@ -66,7 +66,7 @@ def main() -> int:
     out = []
     for r in rows:
         prof = profiles.setdefault(r.device, Profile.load(r.device))
-        metric, est, meas, steps = _estimate(prof, r)
+        metric, est, meas, steps = estimate(prof, r)
         value, lo, hi = est.value / steps, est.lo / steps, est.hi / steps
         source = source_name(r.model_dump())
         out.append({"device": r.device, "engine": r.engine, "model": r.model, "quant": r.quant,
@@ -85,7 +85,7 @@ def main() -> int:
                             "8433356; their held-out error is calibration_datacenter.py's "
                             "leave-one-source-out (at commit 2289212 this script was held out)",
                "skipped": skipped,
-               "summary": {k: _summary(v) for k, v in sorted(by.items())},
+               "summary": {k: summarize_ratios(v) for k, v in sorted(by.items())},
                "figures": out}, sys.stdout, indent=2)
     print()
     return 0

@@ -98,12 +98,13 @@ def _terms(x: np.ndarray) -> dict[str, float]:
 
 def fit_terms(obs: list[Obs], prior: dict[str, float] | None = None,
               prior_weight: float = PRIOR_WEIGHT,
-              fixed: dict[str, float] | None = None) -> dict[str, Any]:
+              fixed: dict[str, Any] | None = None) -> dict[str, Any]:
     """Fitted terms (bounded), with the in-sample median |pred/meas − 1| and figure count.
 
     ``fixed``: structural settings held constant and kept with the terms (for example
-    ``overhead_ref_layers``: the step overhead scales with the layer count)."""
-    fixed = dict(fixed or {})
+    ``overhead_ref_layers``: the step overhead scales with the layer count); its per-engine
+    part (``engines``) is :func:`fit_engines`' to apply."""
+    fixed = fixed_for(fixed, None)
     prior = {k: (prior or DEFAULT_CALIBRATION)[k] for k in TERMS}
     x0 = np.log([prior[k] for k in TERMS])
     if not obs:
@@ -128,12 +129,20 @@ def fit_terms(obs: list[Obs], prior: dict[str, float] | None = None,
     return {**terms, "n_figures": len(obs), "fit_error": float(np.median(err))}
 
 
+def fixed_for(fixed: dict[str, Any] | None, engine: str | None) -> dict[str, float]:
+    """The fixed settings of one engine: the shared ones and ``fixed["engines"][engine]``
+    (for example ``fp8_kv_cache`` for an engine whose FP8 recipe quantizes the KV cache)."""
+    fixed = fixed or {}
+    own = (fixed.get("engines") or {}).get(engine, {}) if engine else {}
+    return {k: v for k, v in fixed.items() if k != "engines"} | own
+
+
 MIN_QUANT_FIGURES = 3  # figures of one quant before it gets its own terms
 MIN_DEVICE_FIGURES = 3  # figures of one engine on one board before it gets its own terms
 
 
 def fit_engines(obs: list[Obs], prior: dict[str, dict[str, Any]] | None = None,
-                fixed: dict[str, float] | None = None) -> dict[str, dict[str, Any]]:
+                fixed: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Terms per engine fitted on that engine's figures; per (engine, quant) under
     ``quants`` where the engine has several quants and this one ≥ MIN_QUANT_FIGURES figures
     (fitted with the engine's pooled terms as the prior). ``prior``: per-engine terms to pull
@@ -144,14 +153,15 @@ def fit_engines(obs: list[Obs], prior: dict[str, dict[str, Any]] | None = None,
         by[o.engine].append(o)
     out = {}
     for e, v in sorted(by.items()):
-        pooled = fit_terms(v, prior=(prior or {}).get(e), fixed=fixed)
+        mine = fixed_for(fixed, e)
+        pooled = fit_terms(v, prior=(prior or {}).get(e), fixed=mine)
         quants = sorted({o.quant for o in v})
         per_q = {}
         if len(quants) > 1:
             for q in quants:
                 sel = [o for o in v if o.quant == q]
                 if len(sel) >= MIN_QUANT_FIGURES:
-                    per_q[q] = fit_terms(sel, prior=pooled, fixed=fixed)
+                    per_q[q] = fit_terms(sel, prior=pooled, fixed=mine)
         out[e] = {**pooled, "quants": per_q} if per_q else pooled
     return out
 
@@ -161,7 +171,7 @@ def terms_for(fitted: dict[str, Any], quant: str) -> dict[str, Any]:
     return (fitted.get("quants") or {}).get(quant) or fitted
 
 
-def fit_with_devices(obs: list[Obs], fixed: dict[str, float] | None = None,
+def fit_with_devices(obs: list[Obs], fixed: dict[str, Any] | None = None,
                      min_device_figures: int = MIN_DEVICE_FIGURES) -> dict[str, Any]:
     """Class terms per engine over every board, and per-board terms where a board has at
     least ``min_device_figures`` figures of an engine (fitted with the class terms as the
@@ -192,7 +202,7 @@ def terms_for_figure(fitted: dict[str, Any], o: Obs,
 
 
 def _predict_held_out(train: list[Obs], test: list[Obs], pool: bool = False,
-                      fixed: dict[str, float] | None = None,
+                      fixed: dict[str, Any] | None = None,
                       min_device_figures: int | None = None) -> list[float]:
     """log(pred/meas) of each test figure from terms fitted on ``train``.
 
@@ -217,7 +227,7 @@ def _predict_held_out(train: list[Obs], test: list[Obs], pool: bool = False,
     return out
 
 
-def held_out(obs: list[Obs], by: str, fixed: dict[str, float] | None = None,
+def held_out(obs: list[Obs], by: str, fixed: dict[str, Any] | None = None,
              min_device_figures: int | None = None) -> list[tuple[str, Obs, float]]:
     """(group, figure, log ratio) for each figure predicted with its group left out.
 

@@ -58,6 +58,8 @@ def as_calibration(terms: dict[str, float]) -> dict[str, float]:
         cal["overhead_ref_layers"] = float(terms["overhead_ref_layers"])
     if terms.get("pad_tokens"):  # the engine's prefill GEMM tile, in tokens
         cal["pad_tokens"] = float(terms["pad_tokens"])
+    if terms.get("fp8_kv_cache"):  # FP8 models keep their KV cache in FP8 (1 byte)
+        cal["fp8_kv_cache"] = 1.0
     return cal
 
 

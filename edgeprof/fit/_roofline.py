@@ -45,6 +45,13 @@ def bandwidth(spec: DeviceSpec, power_mode: str | None = None) -> float:
     return (gbs or spec.memory_bandwidth_gbs) * 1e9
 
 
+def kv_cache_bytes(quant: str, cal: dict[str, float]) -> int:
+    """Bytes per KV-cache element: 1 where the engine's recipe keeps an FP8-compute model's
+    cache in FP8 (``fp8_kv_cache`` set in its terms: TensorRT-LLM's ``fp8`` recipe quantizes
+    GEMMs and the KV cache), else 2 (FP16/BF16, every engine's default)."""
+    return 1 if cal.get("fp8_kv_cache") and get_quant(quant).compute_dtype == "fp8" else 2
+
+
 def spec_coefficients(arch: ArchSpec, quant: str, spec: DeviceSpec,
                       cal: dict[str, float] | None = None,
                       power_mode: str | None = None) -> dict[str, dict[str, float]]:
@@ -58,7 +65,8 @@ def spec_coefficients(arch: ArchSpec, quant: str, spec: DeviceSpec,
     ref = c.get("overhead_ref_layers")
     step = c["decode_overhead_s"] * (arch.layers / ref if ref else 1.0) + stream
     decode = {"step_s": step,
-              "kv_s": arch.kv_bytes_per_token(2) / (bw * c["kv_bandwidth_eff"]),
+              "kv_s": arch.kv_bytes_per_token(kv_cache_bytes(quant, c)) /
+              (bw * c["kv_bandwidth_eff"]),
               "per_seq_s": 2.0 * arch.params / (peak * c["compute_eff"])}
     prefill = {"overhead_s": c["prefill_overhead_s"] + stream,
                "s_per_tflop": 1e12 / (peak * c["compute_eff"]), "chunk_s": step}

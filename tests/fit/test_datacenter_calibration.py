@@ -153,3 +153,48 @@ def test_the_a6000_has_vllm_terms_of_its_own_from_its_measured_runs() -> None:
     t = _terms("rtx-a6000", "vllm")
     assert "rtx-a6000" in t["label"] and "96 published measurements" in t["label"]
     assert "transferred" in _terms("rtx-a6000", "trtllm")["label"]
+
+
+def test_static_batch_runs_import_whole_and_stay_out_of_every_fit() -> None:
+    """datacenter-batched.csv (DLI TensorRT-LLM 0.9.0, batch 2-896) imports whole onto the
+    four cards; calibration_datacenter.py does not read it (it is the held-out batched set)."""
+    rows, skipped = read_figures(DATA / "datacenter-batched.csv")
+    assert not skipped and len(rows) == 717
+    assert min(r.batch for r in rows) == 2 and max(r.batch for r in rows) == 896
+    assert {r.device for r in rows} == set(WITH_FIGURES)
+    # line 44: H200 FP8 Llama-2-7B, batch 4, 128/128: token-to-token latency 3.6528 ms
+    hit = [r for r in rows if r.device == "h200-sxm" and r.model == "llama-2-7b"
+           and r.batch == 4 and r.input_tokens == r.output_tokens == 128 and r.tbt_s]
+    assert len(hit) == 1 and abs(hit[0].tbt_s - 0.0036528346) < 1e-9
+    cd = _calibration_datacenter()
+    assert DATA / "datacenter-batched.csv" not in cd.load_obs.__defaults__[0]
+
+
+@pytest.mark.parametrize("device", ("h100-sxm", "h200-sxm", "l40s"))
+def test_trtllm_fp8_terms_read_the_kv_cache_in_fp8_and_vllm_terms_do_not(device: str) -> None:
+    """TensorRT-LLM's FP8 recipe quantizes the KV cache; its datacenter terms say so (for the
+    FP8 quant they were fitted on as for the pooled ones), vLLM's keep 16-bit KV."""
+    trt = _terms(device, "trtllm")
+    assert trt["fp8_kv_cache"] == 1.0
+    assert all(q.get("fp8_kv_cache") == 1.0 for q in trt.get("quants", {}).values())
+    assert not _terms(device, "vllm").get("fp8_kv_cache")
+    assert not Profile.load("jetson-agx-thor").calibration["engines"]["trtllm"].get(
+        "fp8_kv_cache")  # TensorRT Edge-LLM: FP8 KV is an opt-in export flag
+
+
+def test_fp8_kv_cache_halves_batched_decode_kv_reads_of_fp8_only() -> None:
+    """Same terms, the flag on: a long-context batch-32 FP8 decode gets faster, a BF16 one
+    does not move, and a batch-1 short decode barely moves."""
+    base = dict(_terms("h100-sxm", "trtllm"))
+    base.pop("quants", None)
+    from edgeprof.fit._engine_terms import predict_times
+    spec, arch = load_device_spec("h100-sxm"), resolve_model("llama-2-13b")
+    on, off = base | {"fp8_kv_cache": 1.0}, {k: v for k, v in base.items()
+                                             if k != "fp8_kv_cache"}
+    long_on = predict_times(on, arch, "fp8", spec, None, 2048, 2048, 32)["tbt_s"]
+    long_off = predict_times(off, arch, "fp8", spec, None, 2048, 2048, 32)["tbt_s"]
+    assert long_on < 0.75 * long_off
+    assert predict_times(on, arch, "bf16", spec, None, 2048, 2048, 32)["tbt_s"] == \
+        predict_times(off, arch, "bf16", spec, None, 2048, 2048, 32)["tbt_s"]
+    short = [predict_times(t, arch, "fp8", spec, None, 128, 128, 1)["tbt_s"] for t in (on, off)]
+    assert short[0] < short[1] < 1.05 * short[0]

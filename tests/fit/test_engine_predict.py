@@ -249,3 +249,20 @@ def test_jetson_benchmarks_importer(tmp_path: Path, run_cli) -> None:
     bad.write_text(CSV.replace("40.0", "fast"))
     code, _, err = run_cli("import", "jetson-benchmarks", str(bad), "--out", str(tmp_path / "o2"))
     assert code != 0 and "value must be a number" in err
+
+
+def test_engine_specific_fixed_settings_reach_that_engine_only() -> None:
+    """``fixed["engines"][E]`` lands in E's terms (pooled and per quant), not in another
+    engine's, and a pooled fit over engines (leave-one-engine-out) carries none of it."""
+    truth = {"bandwidth_eff": 0.8, "decode_overhead_s": 0.004, "compute_eff": 0.35,
+             "prefill_overhead_s": 0.02}
+    obs = _synthetic(truth)
+    other = [Obs(o.device, o.mode, "trtllm", o.model, q, o.input_tokens, o.output_tokens,
+                 o.batch, o.kind, o.value, "t") for o in obs for q in ("int4", "fp16")]
+    fixed = {"overhead_ref_layers": 32.0, "engines": {"trtllm": {"fp8_kv_cache": 1.0}}}
+    cls = fit_with_devices(obs + other, fixed=fixed, min_device_figures=10**6)["class"]
+    assert cls["trtllm"]["fp8_kv_cache"] == 1.0 and cls["trtllm"]["overhead_ref_layers"] == 32
+    assert all(q["fp8_kv_cache"] == 1.0 for q in cls["trtllm"]["quants"].values())
+    assert "fp8_kv_cache" not in cls["mlc"] and cls["mlc"]["overhead_ref_layers"] == 32
+    pooled = fit_terms(obs + other, fixed=fixed)
+    assert "engines" not in pooled and "fp8_kv_cache" not in pooled
