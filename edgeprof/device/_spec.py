@@ -96,16 +96,25 @@ def list_device_names() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
 
 
+# A bare family name that several profiles start with, but that published figures use for one
+# of them: "H100" is the SXM5 part in AIConfigurator's systems (h100_sxm) and in NVIDIA's DLI
+# datasets ("H100 80GB HBM3"); the NVL is always named as such.
+DEFAULT_VARIANTS: dict[str, str] = {"h100": "h100-sxm"}
+
+
 def resolve_device_name(name: str) -> str:
     """The shipped profile a device name means: the exact name, or the one shipped name it
     spells with other case, spaces or underscores, without the ``nvidia-``/``jetson-`` prefix
-    or without the trailing variant (``H100 SXM`` and ``h100`` → ``h100-sxm``, ``agx-thor`` →
-    ``jetson-agx-thor``). A name that fits several (``jetson-agx-orin``) or none is a one-line
-    error naming the choices."""
+    or without the trailing variant (``H100 SXM`` → ``h100-sxm``, ``agx-thor`` →
+    ``jetson-agx-thor``); a family name in ``DEFAULT_VARIANTS`` (``h100``) means its variant.
+    A name that fits several (``jetson-agx-orin``) or none is a one-line error naming the
+    choices."""
     names = list_device_names()
     if name in names:
         return name
     key = fold_name(name).removeprefix("nvidia-")
+    if DEFAULT_VARIANTS.get(key) in names:
+        return DEFAULT_VARIANTS[key]
     keys = {key, f"jetson-{key}"}
     exact = [n for n in names if n in keys]
     hits = exact or [n for n in names if any(n.startswith(f"{k}-") for k in keys)]

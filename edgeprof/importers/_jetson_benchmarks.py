@@ -65,10 +65,12 @@ BOARDS: tuple[tuple[str, str], ...] = (
     (r"orin nano 4", "jetson-orin-nano-4gb"),
     (r"orin nano", "jetson-orin-nano-8gb"),
     # Desktop / datacenter cards (benchmarks/data/datacenter-*.csv).
-    (r"h200", "h200-sxm"),
+    (r"(?<!g)h200(?!.*nvl)", "h200-sxm"),  # not a GH200 or an H200 NVL (no profile)
+    (r"h100.*nvl", "h100-nvl"),
     (r"h100", "h100-sxm"),
     (r"a100", "a100-sxm4-80gb"),
     (r"l40s", "l40s"),
+    (r"\bl40\b", "l40"),
     (r"\bl4\b", "l4"),
     (r"rtx 4090", "rtx-4090"),
     (r"rtx a6000", "rtx-a6000"),
@@ -92,7 +94,8 @@ def board_profile(board: str) -> str:
         if re.search(pattern, low):
             return name
     raise DataFormatError(f"Unknown board {board!r}; known: AGX Thor, AGX/IGX Orin, Orin NX, "
-                          "Orin Nano, H100, H200, A100, L40S, L4, RTX 4090, RTX A6000.")
+                          "Orin Nano, H100 (SXM, NVL), H200, A100, L40S, L40, L4, RTX 4090, "
+                          "RTX A6000.")
 
 
 def map_quant(quant: str) -> str:

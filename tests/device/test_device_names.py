@@ -14,6 +14,7 @@ from edgeprof.fit import Profile
     ("NVIDIA H200", "h200-sxm"), ("a100", "a100-sxm4-80gb"), ("agx-thor", "jetson-agx-thor"),
     ("NVIDIA Jetson AGX Thor", "jetson-agx-thor"), ("orin-nx-16gb", "jetson-orin-nx-16gb"),
     ("Jetson_Orin_Nano_8GB", "jetson-orin-nano-8gb"), ("L40S", "l40s"), ("l4", "l4"),
+    ("H100 NVL", "h100-nvl"), ("NVIDIA H100", "h100-sxm"), ("L40", "l40"),
 ])
 def test_a_spelling_with_one_meaning_resolves(given: str, shipped: str) -> None:
     assert resolve_device_name(given) == shipped

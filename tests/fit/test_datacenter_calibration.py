@@ -19,7 +19,7 @@ DATA = ROOT / "benchmarks" / "data"
 DATACENTER = sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml")
                     if not p.name.startswith("jetson-"))
 WITH_FIGURES = ("h100-sxm", "a100-sxm4-80gb", "h200-sxm", "l40s")
-WITHOUT_FIGURES = ("l4", "rtx-4090", "rtx-3090", "rtx-a6000", "rtx-4060")
+WITHOUT_FIGURES = ("l4", "rtx-4090", "rtx-3090", "rtx-a6000", "rtx-4060", "h100-nvl", "l40")
 
 
 def _terms(device: str, engine: str) -> dict:
@@ -198,3 +198,34 @@ def test_fp8_kv_cache_halves_batched_decode_kv_reads_of_fp8_only() -> None:
         predict_times(off, arch, "bf16", spec, None, 2048, 2048, 32)["tbt_s"]
     short = [predict_times(t, arch, "fp8", spec, None, 128, 128, 1)["tbt_s"] for t in (on, off)]
     assert short[0] < short[1] < 1.05 * short[0]
+
+
+@pytest.mark.parametrize(("board", "profile"), [
+    ("H100 NVL", "h100-nvl"), ("H100-NVL-94GB", "h100-nvl"), ("H100 80GB HBM3", "h100-sxm"),
+    ("L40", "l40"), ("L40S", "l40s"), ("H200 141GB HBM3", "h200-sxm"),
+])
+def test_published_board_names_map_to_their_own_card(board: str, profile: str) -> None:
+    from edgeprof.importers._jetson_benchmarks import board_profile
+
+    assert board_profile(board) == profile
+
+
+@pytest.mark.parametrize("board", ("GH200 120GB", "H200 NVL"))
+def test_a_card_without_a_profile_is_not_taken_for_a_similar_name(board: str) -> None:
+    from edgeprof.errors import DataFormatError
+    from edgeprof.importers._jetson_benchmarks import board_profile
+
+    with pytest.raises(DataFormatError, match="Unknown board"):
+        board_profile(board)
+
+
+def test_cards_nobody_calibrated_import_whole_and_take_transferred_terms() -> None:
+    """datacenter-unseen-cards.csv (H100 NVL, L40) is in no fit; their profiles take the class
+    terms, labeled transferred, with the widened interval."""
+    rows, skipped = read_figures(DATA / "datacenter-unseen-cards.csv")
+    assert not skipped and len(rows) == 417
+    assert {r.device for r in rows} == {"h100-nvl", "l40"}
+    for card in ("h100-nvl", "l40"):
+        assert "transferred" in _terms(card, "trtllm")["label"]
+    cd = _calibration_datacenter()
+    assert DATA / "datacenter-unseen-cards.csv" not in cd.load_obs.__defaults__[0]

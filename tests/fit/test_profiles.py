@@ -183,7 +183,22 @@ def test_cuda_names_map_to_the_new_profiles() -> None:
     assert gpu_profile("NVIDIA H200") == "h200-sxm"
     assert gpu_profile("NVIDIA H200 NVL") is None  # PCIe card, other clocks and TDP
     assert gpu_profile("NVIDIA L40S") == "l40s"
-    assert gpu_profile("NVIDIA L40") is None and gpu_profile("NVIDIA L4") == "l4"
+    assert gpu_profile("NVIDIA L40") == "l40" and gpu_profile("NVIDIA L4") == "l4"
+    assert gpu_profile("NVIDIA H100 NVL") == "h100-nvl"
+    assert gpu_profile("NVIDIA H100 80GB HBM3") == "h100-sxm"
+    assert gpu_profile("NVIDIA GH200 480GB") is None  # not an H200: no GH200 profile
+
+
+def test_l40_and_h100_nvl_specs_are_their_data_sheets_dense_figures() -> None:
+    """L40: the L40S's memory at half its tensor rate; H100 NVL: more bandwidth than the
+    SXM, less compute (dense = half of NVIDIA's with-sparsity figures)."""
+    l40, l40s = load_device_spec("l40"), load_device_spec("l40s")
+    assert l40.memory_bandwidth_gbs == l40s.memory_bandwidth_gbs == 864
+    assert l40.peak_tflops["fp8"] == pytest.approx(l40s.peak_tflops["fp8"] / 2, rel=0.02)
+    nvl, sxm = load_device_spec("h100-nvl"), load_device_spec("h100-sxm")
+    assert nvl.peak_tflops["fp8"] == pytest.approx(3341 / 2)  # 3,341 with sparsity
+    assert nvl.memory_bandwidth_gbs == 3900 > sxm.memory_bandwidth_gbs
+    assert nvl.peak_tflops["fp16"] < sxm.peak_tflops["fp16"]
 
 
 def test_a_fit_of_a_format_without_native_kernels_is_labeled_emulated():

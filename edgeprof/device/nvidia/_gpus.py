@@ -12,8 +12,9 @@ from edgeprof.device._types import DetectedDevice, slug
 
 # CUDA device name (lower case) → profile; each pattern is a regex searched in the name.
 GPU_MODELS: tuple[tuple[str, str], ...] = (
+    (r"h100 ?nvl", "h100-nvl"),  # first: its name may also say HBM3
     (r"h100.*(sxm|hbm3)", "h100-sxm"),
-    (r"h200(?!.*nvl)", "h200-sxm"),  # the NVL (PCIe, 600 W) card is not this profile
+    (r"(?<!g)h200(?!.*nvl)", "h200-sxm"),  # not the NVL (PCIe, 600 W) card, nor a GH200
     (r"a100.*sxm4.*80", "a100-sxm4-80gb"),
     (r"rtx 4090", "rtx-4090"),
     (r"rtx 4060(?! ti)", "rtx-4060"),
@@ -21,6 +22,7 @@ GPU_MODELS: tuple[tuple[str, str], ...] = (
     (r"rtx a6000", "rtx-a6000"),
     (r"nvidia l4$|^l4$", "l4"),
     (r"\bl40s\b", "l40s"),
+    (r"\bl40\b", "l40"),
 )
 
 def gpu_profile(name: str) -> str | None:
