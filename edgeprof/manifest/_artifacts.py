@@ -180,6 +180,9 @@ def trtllm_artifact(s: Subject) -> Artifact:
                              f"huggingface_example.sh); {qformat} needs a TensorRT engine "
                              f"(trtllm-build), which this manifest does not write")
     out = f"./{s.name}-{qformat.upper()}-modelopt"
+    # Said, not left to hf_ptq.py's default (fp8 for every format): the prediction reads an
+    # FP8 model's KV cache in FP8 (``fp8_kv_cache`` in the trtllm terms) and others' in 16 bits.
+    kv = "fp8" if qformat == "fp8" else "none"
     return Artifact(
         kind="produce", served=out, base_repo=s.source,
         steps=[Step(what="get TensorRT Model Optimizer's PTQ example", toolset="modelopt",
@@ -189,8 +192,11 @@ def trtllm_artifact(s: Subject) -> Artifact:
                     toolset="modelopt", tool="hf_ptq.py",
                     command=join(["python3", "Model-Optimizer/examples/llm_ptq/hf_ptq.py",
                                   "--pyt_ckpt_path", s.source, "--export_path", out,
-                                  "--qformat", qformat, "--export_fmt", "hf"]))],
-        note="no ModelOpt checkpoint recorded for this model; the steps make one")
+                                  "--qformat", qformat, "--kv_cache_qformat", kv,
+                                  "--export_fmt", "hf"]))],
+        note="no ModelOpt checkpoint recorded for this model; the steps make one "
+             f"(KV cache {'in FP8' if kv == 'fp8' else 'unquantized'}, as the latency "
+             "prediction assumes)")
 
 
 def trtllm_command(served: str, *, n: int, max_num_tokens: int, seq: int) -> str:

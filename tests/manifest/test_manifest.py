@@ -174,6 +174,8 @@ def test_produced_artifacts_write_their_recipe_and_yaml_beside_the_manifest(
     fp8 = build_manifest(_as(_rec(profile), "deepseek-r1-distill-llama-8b", "fp8"))
     hf_ptq = shlex.split(fp8.engines.tensorrt_llm.artifact.steps[-1].command)
     assert hf_ptq[hf_ptq.index("--qformat") + 1] == "fp8"
+    # the KV cache in FP8, as the trtllm terms' fp8_kv_cache predicts it (said, not defaulted)
+    assert hf_ptq[hf_ptq.index("--kv_cache_qformat") + 1] == "fp8"
     assert fp8.engines.tensorrt_llm.artifact.served in shlex.split(fp8.engines.tensorrt_llm.command)
 
 
