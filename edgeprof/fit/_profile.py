@@ -40,6 +40,7 @@ from edgeprof.fit._roofline import (
     SPEC_INTERVAL,
     bandwidth,
     calibrate,
+    kv_cache_bytes,
     peak_flops,
     spec_coefficients,
 )
@@ -292,6 +293,8 @@ class Profile:
                     f" with efficiencies calibrated on {transferred}"
                     if transferred else " with calibrated efficiencies"
                     if self.calibration else "")
+                if kv_cache_bytes(q, cal) == 1:
+                    note += f"; KV cache read in FP8 ({eng}'s FP8 recipe)"
                 plan = _Plan(arch, q, spec["prefill"], spec["decode"], pre_iv or spec_iv,
                              spec_iv, Provenance.SPEC, None, note=note)
         if q not in self.device.native_quants:  # only reachable with measurements of it

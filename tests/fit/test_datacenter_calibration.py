@@ -229,3 +229,12 @@ def test_cards_nobody_calibrated_import_whole_and_take_transferred_terms() -> No
         assert "transferred" in _terms(card, "trtllm")["label"]
     cd = _calibration_datacenter()
     assert DATA / "datacenter-unseen-cards.csv" not in cd.load_obs.__defaults__[0]
+
+
+def test_a_prediction_says_when_it_reads_the_kv_cache_in_fp8() -> None:
+    prof = Profile.load("h100-sxm")
+    fp8 = prof.predict("llama-3.1-8b", "fp8", 1024, 256, 8, engine="trtllm").decode_s.note
+    assert "KV cache read in FP8" in fp8
+    for quant, engine in (("bf16", "trtllm"), ("fp8", "vllm")):
+        note = prof.predict("llama-3.1-8b", quant, 1024, 256, 8, engine=engine).decode_s.note
+        assert "KV cache" not in note
