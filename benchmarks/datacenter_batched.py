@@ -24,9 +24,7 @@ batch band, per metric × card, and every figure.
 
 from __future__ import annotations
 
-import json
 import sys
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,7 @@ from edgeprof.fit import Profile
 from edgeprof.importers import read_figures
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from datacenter_served import estimate, summarize_ratios  # a sibling script, not a package
+from datacenter_served import dump_report, judge  # a sibling script, not a package
 
 DATA = Path(__file__).resolve().parent / "data"
 HELD_OUT = {"static batches on fitted cards": DATA / "datacenter-batched.csv",
@@ -54,27 +52,12 @@ def main() -> int:
     for name, path in HELD_OUT.items():
         rows, skip = read_figures(path)
         skipped += skip
-        for r in rows:
-            prof = profiles.setdefault(r.device, Profile.load(r.device))
-            metric, est, meas, steps = estimate(prof, r)
-            value, lo, hi = est.value / steps, est.lo / steps, est.hi / steps
-            out.append({"set": name, "device": r.device, "model": r.model, "quant": r.quant,
-                        "batch": r.batch, "input_tokens": r.input_tokens,
-                        "output_tokens": r.output_tokens, "metric": metric,
-                        "measured_s": meas, "predicted_s": value, "interval_90_s": [lo, hi],
-                        "ratio": value / meas, "inside_90": lo <= meas <= hi,
-                        "provenance": est.provenance, "line": r.line})
-    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        out += [{"set": name} | judge(profiles, r) for r in rows]
     for x in out:
-        by[f"{x['set']}: {x['metric']} all"].append(x)
-        by[f"{x['set']}: {x['metric']} {band(x['batch'])}"].append(x)
-        by[f"{x['set']}: {x['metric']} on {x['device']}"].append(x)
-    json.dump({"command": "python benchmarks/datacenter_batched.py",
-               "held_out": "no figure of these files is in any fit",
-               "skipped": skipped,
-               "summary": {k: summarize_ratios(v) for k, v in sorted(by.items())},
-               "figures": out}, sys.stdout, indent=2)
-    print()
+        x["band"] = band(x["batch"])
+    dump_report({"command": "python benchmarks/datacenter_batched.py",
+                 "held_out": "no figure of these files is in any fit"}, skipped, out,
+                "{set}: {metric} all", "{set}: {metric} {band}", "{set}: {metric} on {device}")
     return 0
 
 

@@ -60,34 +60,43 @@ def summarize_ratios(sel: list[dict[str, Any]]) -> dict[str, Any]:
             "coverage_90": float(np.mean([x["inside_90"] for x in sel]))}
 
 
-def main() -> int:
-    rows, skipped = read_figures(SERVED)
-    profiles: dict[str, Profile] = {}
-    out = []
-    for r in rows:
-        prof = profiles.setdefault(r.device, Profile.load(r.device))
-        metric, est, meas, steps = estimate(prof, r)
-        value, lo, hi = est.value / steps, est.lo / steps, est.hi / steps
-        source = source_name(r.model_dump())
-        out.append({"device": r.device, "engine": r.engine, "model": r.model, "quant": r.quant,
-                    "input_tokens": r.input_tokens, "output_tokens": r.output_tokens,
-                    "metric": metric, "measured_s": meas, "predicted_s": value,
-                    "interval_90_s": [lo, hi], "ratio": value / meas,
-                    "inside_90": lo <= meas <= hi, "provenance": est.provenance,
-                    "source": source, "line": r.line})
+def judge(profiles: dict[str, Profile], r: Any) -> dict[str, Any]:
+    """One figure predicted with its card's shipped profile: prediction, interval, ratio."""
+    prof = profiles.setdefault(r.device, Profile.load(r.device))
+    metric, est, meas, steps = estimate(prof, r)
+    value, lo, hi = est.value / steps, est.lo / steps, est.hi / steps
+    return {"device": r.device, "engine": r.engine, "model": r.model, "quant": r.quant,
+            "batch": r.batch, "input_tokens": r.input_tokens, "output_tokens": r.output_tokens,
+            "metric": metric, "measured_s": meas, "predicted_s": value,
+            "interval_90_s": [lo, hi], "ratio": value / meas, "inside_90": lo <= meas <= hi,
+            "provenance": est.provenance, "line": r.line}
+
+
+def dump_report(head: dict[str, Any], skipped: list[Any], out: list[dict[str, Any]],
+                *groups: str) -> None:
+    """The JSON report: ``head`` (command, what the figures are), a summary per group (each
+    of ``groups`` a format string over a figure's fields, e.g. ``"{engine} {metric}"``), and
+    every figure."""
     by: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for x in out:
-        by[f"{x['engine']} {x['metric']}"].append(x)
-        by[f"{x['source']} / {x['metric']}"].append(x)
-        by[f"{x['engine']} {x['metric']} on {x['device']}"].append(x)
-    json.dump({"command": "python benchmarks/datacenter_served.py",
-               "in_sample": "these figures are in the fit of the shipped terms since commit "
-                            "8433356; their held-out error is calibration_datacenter.py's "
-                            "leave-one-source-out (at commit 2289212 this script was held out)",
-               "skipped": skipped,
+        for g in groups:
+            by[g.format(**x)].append(x)
+    json.dump({**head, "skipped": skipped,
                "summary": {k: summarize_ratios(v) for k, v in sorted(by.items())},
                "figures": out}, sys.stdout, indent=2)
     print()
+
+
+def main() -> int:
+    rows, skipped = read_figures(SERVED)
+    profiles: dict[str, Profile] = {}
+    out = [judge(profiles, r) | {"source": source_name(r.model_dump())} for r in rows]
+    dump_report({"command": "python benchmarks/datacenter_served.py",
+                 "in_sample": "these figures are in the fit of the shipped terms since commit "
+                              "8433356; their held-out error is calibration_datacenter.py's "
+                              "leave-one-source-out (at commit 2289212 this script was held "
+                              "out)"}, skipped, out,
+                "{engine} {metric}", "{source} / {metric}", "{engine} {metric} on {device}")
     return 0
 
 
