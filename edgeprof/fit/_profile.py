@@ -87,6 +87,7 @@ class _Plan:
     entry: FitEntry | None
     widen: float = 1.0
     note: str | None = None
+    kv_bytes: int = 2  # bytes per KV-cache element (1: the engine reads an FP8 cache)
 
 
 class Profile:
@@ -293,10 +294,11 @@ class Profile:
                     f" with efficiencies calibrated on {transferred}"
                     if transferred else " with calibrated efficiencies"
                     if self.calibration else "")
-                if kv_cache_bytes(q, cal) == 1:
-                    note += f"; KV cache read in FP8 ({eng}'s FP8 recipe)"
+                kv_bytes = kv_cache_bytes(q, cal)
+                if kv_bytes == 1:
+                    note += f"; KV cache in FP8 ({eng}'s FP8 recipe)"
                 plan = _Plan(arch, q, spec["prefill"], spec["decode"], pre_iv or spec_iv,
-                             spec_iv, Provenance.SPEC, None, note=note)
+                             spec_iv, Provenance.SPEC, None, note=note, kv_bytes=kv_bytes)
         if q not in self.device.native_quants:  # only reachable with measurements of it
             plan.provenance = Provenance.EMULATED
             plan.note = "; ".join(n for n in (plan.note, f"{q} has no native kernels on "
@@ -454,7 +456,7 @@ class Profile:
             if rec:
                 coef = {k: rec.coef[k] for k in ("workspace_bytes",
                                                  "workspace_per_token_bytes")}
-            mem = forms.memory_bytes(coef, plan.arch, weights, i, o, b)
+            mem = forms.memory_bytes(coef, plan.arch, weights, i, o, b, plan.kv_bytes)
             lo, hi = MEMORY_SPEC_INTERVAL
         return mem, mem * lo, mem * hi
 

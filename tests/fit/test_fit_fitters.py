@@ -62,12 +62,14 @@ def test_prefill_recovers_tile_and_token_coefficients(overhead: float, slope: fl
     m = PrefillModel(ARCH, chunk_s=0.02, pad_tokens=forms.TILE_TOKENS).fit(X, y)
     assert m.free_ == ["overhead_s", "s_per_tflop", "token_s"]
     # Each share of the per-token cost (whole tiles, actual tokens) is identifiable to the
-    # noise: within 5 % of the total per-token cost.
+    # noise: within 10 % of the total per-token cost. (0.3 % noise on a 0.1 s overhead with the
+    # smallest per-token costs leaves the split uncertain by up to 7.0 % over a grid of the
+    # ranges' corners × 100 seeds; 5 % failed at overhead 0.094, slope 0.0117, 20 µs, seed 18.)
     tflop_per_token = 2 * ARCH.linear_params / 1e12
     per_token = slope * tflop_per_token + token_us * 1e-6
     assert m.coef_["s_per_tflop"] * tflop_per_token == pytest.approx(
-        slope * tflop_per_token, abs=0.05 * per_token)
-    assert m.coef_["token_s"] == pytest.approx(token_us * 1e-6, abs=0.05 * per_token)
+        slope * tflop_per_token, abs=0.10 * per_token)
+    assert m.coef_["token_s"] == pytest.approx(token_us * 1e-6, abs=0.10 * per_token)
     assert m.coef_["overhead_s"] == pytest.approx(overhead, rel=0.25, abs=0.003)
     grid = np.arange(1, 8192, 37, dtype=float)
     fit = m.predict(np.c_[grid, np.ones_like(grid), np.ones_like(grid)])
