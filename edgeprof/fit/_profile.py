@@ -111,6 +111,11 @@ class Profile:
         other.engine = normalize_engine(engine) if engine else None
         return other
 
+    def kv_cache_bytes(self, model: str, quant: str, engine: str | None = None) -> int:
+        """Bytes per KV-cache element this profile predicts ``engine`` to keep for ``model``
+        at ``quant`` (1: the engine's FP8 recipe keeps an FP8 cache, ``fp8_kv_cache``)."""
+        return self._plan(model, quant, None, engine).kv_bytes
+
     def calibration_engine(self) -> str | None:
         """The engine the profile's fits and default calibration were measured with."""
         cal = self.calibration or {}

@@ -166,7 +166,10 @@ def llama_command(served: str, *, ctx: int, n: int, budget: int, temperature: fl
 
 
 # -------------------------------------------------------------------------- TensorRT-LLM
-def trtllm_artifact(s: Subject) -> Artifact:
+def trtllm_artifact(s: Subject, *, fp8_kv_cache: bool = False) -> Artifact:
+    """ModelOpt checkpoint steps; ``fp8_kv_cache``: the KV cache the latency prediction
+    assumed (``Profile.kv_cache_bytes`` = 1), said to ``hf_ptq.py`` rather than left to its
+    default (fp8 for every format)."""
     if s.toy:
         return Artifact(kind="toy", served=s.source, note=_toy_note(s))
     qformat = s.eq.modelopt_qformat
@@ -180,9 +183,7 @@ def trtllm_artifact(s: Subject) -> Artifact:
                              f"huggingface_example.sh); {qformat} needs a TensorRT engine "
                              f"(trtllm-build), which this manifest does not write")
     out = f"./{s.name}-{qformat.upper()}-modelopt"
-    # Said, not left to hf_ptq.py's default (fp8 for every format): the prediction reads an
-    # FP8 model's KV cache in FP8 (``fp8_kv_cache`` in the trtllm terms) and others' in 16 bits.
-    kv = "fp8" if qformat == "fp8" else "none"
+    kv = "fp8" if fp8_kv_cache else "none"
     return Artifact(
         kind="produce", served=out, base_repo=s.source,
         steps=[Step(what="get TensorRT Model Optimizer's PTQ example", toolset="modelopt",

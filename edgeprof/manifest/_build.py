@@ -58,6 +58,20 @@ def _subject_model(name: str, *, allow_scaled: bool) -> tuple[ModelSection, Arch
     return ModelSection(name=model_name(arch.name), source=source, family=arch.family), arch
 
 
+def _trtllm_fp8_kv(device: str, s: art.Subject) -> bool:
+    """Whether the device profile predicts TensorRT-LLM with an FP8 KV cache for this model
+    and format (its trtllm terms' ``fp8_kv_cache``); False without a profile or a catalog
+    architecture."""
+    from edgeprof.fit import Profile
+
+    if s.arch is None:
+        return False
+    try:
+        return Profile.load(device).kv_cache_bytes(s.arch.name, s.fmt, "trtllm") == 1
+    except (EdgeprofError, OSError):
+        return False
+
+
 def _device_memory(name: str) -> int | None:
     """Total memory of a shipped device profile (vLLM's fraction is of the whole device)."""
     from edgeprof.device import load_device_spec
@@ -113,7 +127,8 @@ def build_manifest(rec: Recommendation, *, temperature: float | None = None,
                                                budget=gen.max_new_tokens,
                                                temperature=gen.temperature, top_p=gen.top_p))
 
-    ta = art.trtllm_artifact(subject)
+    ta = art.trtllm_artifact(subject, fp8_kv_cache=_trtllm_fp8_kv(rec.problem.device,
+                                                                   subject))
     max_num_tokens = gen.n * gen.input_tokens
     kv_frac = art.kv_free_fraction(subject, n=gen.n, seq=seq, limit=limit)
     trt = TensorRTLLM(

@@ -174,9 +174,22 @@ def test_produced_artifacts_write_their_recipe_and_yaml_beside_the_manifest(
     fp8 = build_manifest(_as(_rec(profile), "deepseek-r1-distill-llama-8b", "fp8"))
     hf_ptq = shlex.split(fp8.engines.tensorrt_llm.artifact.steps[-1].command)
     assert hf_ptq[hf_ptq.index("--qformat") + 1] == "fp8"
-    # the KV cache in FP8, as the trtllm terms' fp8_kv_cache predicts it (said, not defaulted)
-    assert hf_ptq[hf_ptq.index("--kv_cache_qformat") + 1] == "fp8"
+    # a profile-less (synthetic) device: no FP8 KV cache predicted, none asked for
+    assert hf_ptq[hf_ptq.index("--kv_cache_qformat") + 1] == "none"
     assert fp8.engines.tensorrt_llm.artifact.served in shlex.split(fp8.engines.tensorrt_llm.command)
+
+
+@pytest.mark.parametrize(("device", "kv"), [("h100-sxm", "fp8"), ("jetson-agx-thor", "none")])
+def test_the_trtllm_checkpoint_keeps_the_kv_cache_the_prediction_assumed(
+        profile, device: str, kv: str) -> None:
+    """The H100's trtllm terms read an FP8 model's KV cache in FP8 (TensorRT-LLM's FP8
+    recipe) and the manifest asks ModelOpt for it; Thor's TensorRT Edge-LLM terms keep 16-bit
+    KV, and so does its checkpoint."""
+    rec = _as(_rec(profile), "deepseek-r1-distill-llama-8b", "fp8")
+    rec = rec.model_copy(update={"problem": rec.problem.model_copy(update={"device": device})})
+    step = build_manifest(rec).engines.tensorrt_llm.artifact.steps[-1]
+    argv = shlex.split(step.command)
+    assert argv[argv.index("--kv_cache_qformat") + 1] == kv
 
 
 @pytest.mark.parametrize(("edit", "expect"), [
