@@ -30,7 +30,8 @@ from typing import Any
 
 from edgeprof import __version__
 from edgeprof.catalog import get_quant, resolve_model
-from edgeprof.device._spec import load_device_spec
+from edgeprof.device._spec import DEFAULT_VARIANTS, load_device_spec
+from edgeprof.device.nvidia import gpu_profile
 from edgeprof.errors import DataFormatError, UnknownModelError, UnknownQuantError, UserInputError
 from edgeprof.fit._engine_terms import normalize_engine
 from edgeprof.table import (
@@ -56,7 +57,7 @@ METRICS = ("decode_tok_s", "decode_tok_s_aggregate", "output_throughput_tok_s",
            "prefill_tok_s", "ttft_ms", "tpot_ms", "e2e_ms")
 
 # (pattern on the board name, lower case) -> shipped profile; first match wins.
-BOARDS: tuple[tuple[str, str], ...] = (
+JETSON_BOARDS: tuple[tuple[str, str], ...] = (
     (r"thor", "jetson-agx-thor"),
     (r"agx orin.*32", "jetson-agx-orin-32gb"),
     (r"(agx orin|igx orin)", "jetson-agx-orin-64gb"),
@@ -64,18 +65,15 @@ BOARDS: tuple[tuple[str, str], ...] = (
     (r"orin nx", "jetson-orin-nx-16gb"),
     (r"orin nano 4", "jetson-orin-nano-4gb"),
     (r"orin nano", "jetson-orin-nano-8gb"),
-    # Desktop / datacenter cards (benchmarks/data/datacenter-*.csv).
-    (r"(?<!g)h200(?!.*nvl)", "h200-sxm"),  # not a GH200 or an H200 NVL (no profile)
-    (r"h100.*nvl", "h100-nvl"),
-    (r"h100", "h100-sxm"),
-    (r"a100", "a100-sxm4-80gb"),
-    (r"l40s", "l40s"),
-    (r"\bl40\b", "l40"),
-    (r"\bl4\b", "l4"),
-    (r"rtx 4090", "rtx-4090"),
-    (r"rtx a6000", "rtx-a6000"),
 )
-# Published model names outside the catalog that share a catalog architecture.
+# Desktop / datacenter cards: a card's own name maps as a CUDA device name does
+# (edgeprof.device.nvidia.gpu_profile, with separators as spaces); these catch what is left,
+# a bare family name that tables print ("A100x1", "H100 (SXM/PCIe not stated)", "L4").
+CARD_FAMILIES: tuple[tuple[str, str], ...] = (
+    (r"h100(?!.*(pcie|nvl))", DEFAULT_VARIANTS["h100"]),
+    (r"a100(?!.*pcie)", "a100-sxm4-80gb"),
+    (r"\bl4\b", "l4"),
+)
 #: Published releases whose own page withdraws their figures; calibration and held-out checks
 #: leave them out (the rows stay in the data files, marked in their note).
 WITHDRAWN_RELEASES: dict[str, str] = {
@@ -89,8 +87,17 @@ MODEL_ALIASES = {"qwen2.5-coder-1.5b": "qwen2.5-1.5b", "qwen3-4b-instruct-2507":
 
 
 def board_profile(board: str) -> str:
+    """The shipped profile a published board name means: a Jetson board by its name, a card
+    by ``gpu_profile`` (one rule for "a GH200 is not an H200", "the NVL is not the SXM"), else
+    a bare family name."""
     low = board.lower()
-    for pattern, name in BOARDS:
+    for pattern, name in JETSON_BOARDS:
+        if re.search(pattern, low):
+            return name
+    card = gpu_profile(re.sub(r"[-_]", " ", low))
+    if card is not None:
+        return card
+    for pattern, name in CARD_FAMILIES:
         if re.search(pattern, low):
             return name
     raise DataFormatError(f"Unknown board {board!r}; known: AGX Thor, AGX/IGX Orin, Orin NX, "
