@@ -15,10 +15,12 @@ of the same point). How a metric becomes a row, stated so nobody mistakes it for
   (a static batch: B prompts prefilled and decoded together).
 
 Boards map to shipped profiles (the IGX Orin iGPU to the AGX Orin 64GB, "AGX Orin (64GB
-assumed)" likewise); a mode the profile lacks or "not stated" takes the profile's default
-mode, and the row's ``mode_assumed`` says so. Engines map to edgeprof's engine axis (Ollama is
-llama.cpp); quant strings to catalog formats (Q4_K_M, q4f16, W4A16, 4-bit GGUF → int4; Q8_0 →
-int8; NVFP4 → nvfp4). Models missing from the catalog are skipped and listed in ``run.json``.
+assumed)" likewise; a desktop or datacenter card as its CUDA name would, through
+``gpu_profile``, and a bare "H100" / "A100" to the SXM parts); a mode the profile lacks or
+"not stated" takes the profile's default mode, and the row's ``mode_assumed`` says so.
+Engines map to edgeprof's engine axis (Ollama is llama.cpp); quant strings to catalog formats
+(Q4_K_M, q4f16, W4A16, 4-bit GGUF → int4; Q8_0 → int8; NVFP4 → nvfp4). Models missing from
+the catalog are skipped and listed in ``run.json``.
 """
 
 from __future__ import annotations
