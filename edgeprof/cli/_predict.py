@@ -29,6 +29,11 @@ def predict(
     engine: str = typer.Option(None, "--engine", help=f"Serving engine: {', '.join(ENGINES)} "
                                "(Ollama is llama.cpp). Default: the profile's calibration "
                                "engine."),
+    prefix_caching: bool = typer.Option(
+        False, "--prefix-caching", help="Batch N is N samples of one prompt on a server "
+        "whose prefix cache shares its prefill (vLLM V1's default): TTFT of one prefill plus "
+        "each other sample's last partial KV block. Default: N prefills (vLLM V0, "
+        "llama-server, distinct prompts)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per point (JSONL)."),
 ) -> None:
     """Predict TTFT, decode, end-to-end time, peak memory and energy.
@@ -50,6 +55,8 @@ def predict(
         raise UserInputError("Pass --profile FILE or --device NAME.")
     eng = normalize_engine(engine) if engine else None
     prof = Profile.load(source)
+    if prefix_caching:
+        prof = prof.with_prefix_caching()
     if points is not None:
         pts = read_points(points)
     else:

@@ -152,6 +152,10 @@ def recommend(
     engine: str = typer.Option(None, "--engine", help="Serving engine to predict for: vllm, "
                                "trtllm, mlc, llama.cpp, torch, onnxruntime (default: the "
                                "profile's calibration engine)."),
+    prefix_caching: bool = typer.Option(
+        False, "--prefix-caching", help="The server's prefix cache shares the prompt's "
+        "prefill among the N samples (vLLM V1's default, as the exported vLLM manifest "
+        "deploys): TTFT of one prefill. Default: N prefills (pessimistic there)."),
 ) -> None:
     """Find the most accurate model × quant × budget × samples under a latency SLO."""
     from edgeprof.accuracy import load_accuracy
@@ -188,6 +192,9 @@ def recommend(
         prof = prof.with_engine(engine)
         how = "--engine" if engine else "the profile's calibration engine"
         engine_note = f"latency predicted for engine {prof.resolved_engine()} ({how})"
+        if prefix_caching:
+            prof = prof.with_prefix_caching()
+            engine_note += f"; {prof.prefill_note()}"
     if concurrency != 1:
         from edgeprof.fit._concurrency import ConcurrentProfile
 

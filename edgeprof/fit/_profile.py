@@ -34,6 +34,7 @@ from edgeprof.errors import DataFormatError, UnsupportedError, UserInputError
 from edgeprof.estimates import Estimate, Provenance
 from edgeprof.fit import _forms as forms
 from edgeprof.fit._engine_terms import as_calibration, normalize_engine
+from edgeprof.fit._prefix_cache import prefill_shape, shares_prefill
 from edgeprof.fit._robust import extrapolation_factor, widen
 from edgeprof.fit._roofline import (
     CALIBRATED_INTERVAL,
@@ -104,12 +105,36 @@ class Profile:
         self.provenance = dict(provenance or {})
         self._plans: dict[tuple[str, str, str | None, str | None], _Plan] = {}
         self.engine: str | None = None  # set by with_engine; None: the calibration engine
+        #: set by with_prefix_caching: N samples of one prompt share its prefill where the
+        #: engine's prefix cache allows (edgeprof.fit._prefix_cache); else N prefills
+        self.prefix_caching = False
 
     def with_engine(self, engine: str | None) -> Profile:
         """This profile predicting for ``engine`` (None: its calibration engine)."""
         other = Profile(self.device, self.fits, self.calibration, self.provenance)
         other.engine = normalize_engine(engine) if engine else None
+        other.prefix_caching = self.prefix_caching
         return other
+
+    def with_prefix_caching(self, on: bool = True) -> Profile:
+        """This profile predicting batch N as N samples of one prompt on a server with
+        prefix caching (vLLM V1's default): the prompt is prefilled once where the engine
+        shares it (:mod:`edgeprof.fit._prefix_cache`)."""
+        other = self.with_engine(self.engine)
+        other.prefix_caching = on
+        return other
+
+    def prefill_note(self, batch: int | None = None, engine: str | None = None) -> str | None:
+        """What the TTFT at ``batch`` (None: any N) assumes about the prompt's prefills."""
+        if not self.prefix_caching or (batch is not None and batch <= 1):
+            return None
+        n = str(batch) if batch else "N"
+        eng = self.resolved_engine(engine)
+        if shares_prefill(eng):
+            return (f"prompt prefilled once for the {n} samples ({eng} prefix caching; each "
+                    "other sample recomputes its last partial KV block)")
+        return (f"{n} prefills: edgeprof models no prompt sharing between samples for "
+                f"{eng or 'this engine'}")
 
     def kv_cache_bytes(self, model: str, quant: str, engine: str | None = None) -> int:
         """Bytes per KV-cache element this profile predicts ``engine`` to keep for ``model``
@@ -404,7 +429,8 @@ class Profile:
                                       np.asarray(batch, float))
         if np.any(i < 1) or np.any(o < 1) or np.any(b < 1):
             raise UserInputError("input_tokens, output_tokens and batch must be ≥ 1.")
-        ttft = forms.prefill_time(plan.prefill, plan.arch, i, b)
+        pre_i, pre_b = prefill_shape(self.resolved_engine(engine), i, b, self.prefix_caching)
+        ttft = forms.prefill_time(plan.prefill, plan.arch, pre_i, pre_b)
         dec = forms.decode_time(plan.decode, i, o, b)
         ex_pre = np.ones(i.shape)  # > 1 where a fit is used beyond the range it was fitted on
         ex_dec = np.ones(i.shape)
@@ -491,13 +517,14 @@ class Profile:
         note = self._plan(model, quant, power_mode, engine).note
         if g["extrapolated"][0]:
             note = "; ".join(n for n in (note, "extrapolated beyond the fitted range") if n)
+        ttft_note = "; ".join(n for n in (note, self.prefill_note(batch, engine)) if n) or None
 
         def est(v: str, lo: str, hi: str) -> Estimate:
             return Estimate(value=float(g[v][0]), lo=float(g[lo][0]), hi=float(g[hi][0]),
                             provenance=prov, note=note)
 
         energy = est("energy_j", "energy_lo", "energy_hi")
-        e2e = est("e2e_s", "e2e_lo", "e2e_hi")
+        e2e = est("e2e_s", "e2e_lo", "e2e_hi").model_copy(update={"note": ttft_note})
         entry = self._plan(model, quant, power_mode, engine).entry
         mem = est("peak_mem_bytes", "mem_lo", "mem_hi")
         if not (entry and entry.memory and entry.quant == get_quant(quant).name):
@@ -508,7 +535,8 @@ class Profile:
         if has_energy:
             power = Estimate(value=energy.value / e2e.value, lo=energy.lo / e2e.hi,
                              hi=energy.hi / e2e.lo, provenance=prov, note=note)
-        return Prediction(ttft_s=est("ttft_s", "ttft_lo", "ttft_hi"),
+        ttft = est("ttft_s", "ttft_lo", "ttft_hi").model_copy(update={"note": ttft_note})
+        return Prediction(ttft_s=ttft,
                           decode_s=est("decode_s", "decode_lo", "decode_hi"), e2e_s=e2e,
                           peak_mem_bytes=mem,
                           energy_j=energy if has_energy else None, avg_power_w=power)
