@@ -14,6 +14,11 @@ on two cards **no figure of which is in any fit**, H100 NVL and L40 (FP8): their
 carry the datacenter class terms, transferred from the other cards, so these figures judge
 what a user of a card nobody calibrated gets.
 
+``benchmarks/data/aiconfigurator-b200.csv`` holds AIConfigurator 0.12.0 database estimates
+(silicon-measured kernels composed by NVIDIA's tool — estimates, not end-to-end measurements)
+for the B200 SXM, TensorRT-LLM and vLLM, batch 1–8, ISL 128/512/2048: **in no fit**, they
+judge the class terms the ``b200-sxm`` profile takes from Hopper, Ada and Ampere figures.
+
 Each figure is predicted as ``edgeprof predict --device D --engine trtllm`` would, with the
 shipped profile (``Profile.load(D).predict``); TPOT is ``decode_s / (output_tokens - 1)``.
 Printed: median |predicted/measured − 1| and the share inside the 90 % interval per metric ×
@@ -36,7 +41,8 @@ from datacenter_served import dump_report, judge  # a sibling script, not a pack
 
 DATA = Path(__file__).resolve().parent / "data"
 HELD_OUT = {"static batches on fitted cards": DATA / "datacenter-batched.csv",
-            "cards without figures": DATA / "datacenter-unseen-cards.csv"}
+            "cards without figures": DATA / "datacenter-unseen-cards.csv",
+            "B200 (AIConfigurator estimates)": DATA / "aiconfigurator-b200.csv"}
 BANDS = ((1, 1, "batch 1"), (2, 8, "batch 2-8"), (9, 64, "batch 9-64"),
          (65, 10**6, "batch > 64"))
 

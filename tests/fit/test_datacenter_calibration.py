@@ -19,7 +19,8 @@ DATA = ROOT / "benchmarks" / "data"
 DATACENTER = sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml")
                     if not p.name.startswith("jetson-"))
 WITH_FIGURES = ("h100-sxm", "a100-sxm4-80gb", "h200-sxm", "l40s")
-WITHOUT_FIGURES = ("l4", "rtx-4090", "rtx-3090", "rtx-a6000", "rtx-4060", "h100-nvl", "l40")
+WITHOUT_FIGURES = ("l4", "rtx-4090", "rtx-3090", "rtx-a6000", "rtx-4060", "h100-nvl", "l40",
+                   "b200-sxm")
 
 
 def _terms(device: str, engine: str) -> dict:
@@ -203,7 +204,7 @@ def test_fp8_kv_cache_halves_batched_decode_kv_reads_of_fp8_only() -> None:
 @pytest.mark.parametrize(("board", "profile"), [
     ("H100 NVL", "h100-nvl"), ("H100-NVL-94GB", "h100-nvl"), ("H100 80GB HBM3", "h100-sxm"),
     ("L40", "l40"), ("L40S", "l40s"), ("H200 141GB HBM3", "h200-sxm"),
-    ("A100x1", "a100-sxm4-80gb"), ("L4", "l4"),
+    ("A100x1", "a100-sxm4-80gb"), ("L4", "l4"), ("NVIDIA B200 SXM", "b200-sxm"),
     ("Jetson AGX Orin (64GB)", "jetson-agx-orin-64gb"), ("IGX Orin", "jetson-agx-orin-64gb"),
 ])
 def test_published_board_names_map_to_their_own_card(board: str, profile: str) -> None:
@@ -212,7 +213,7 @@ def test_published_board_names_map_to_their_own_card(board: str, profile: str) -
     assert board_profile(board) == profile
 
 
-@pytest.mark.parametrize("board", ("GH200 120GB", "H200 NVL", "H100 PCIe"))
+@pytest.mark.parametrize("board", ("GH200 120GB", "H200 NVL", "H100 PCIe", "GB200"))
 def test_a_card_without_a_profile_is_not_taken_for_a_similar_name(board: str) -> None:
     from edgeprof.errors import DataFormatError
     from edgeprof.importers._jetson_benchmarks import board_profile
@@ -231,6 +232,19 @@ def test_cards_nobody_calibrated_import_whole_and_take_transferred_terms() -> No
         assert "transferred" in _terms(card, "trtllm")["label"]
     fitted = _calibration_datacenter().load_obs()
     assert not {o.device for o in fitted} & {"h100-nvl", "l40"}
+
+
+def test_b200_estimates_import_whole_and_stay_out_of_every_fit() -> None:
+    """aiconfigurator-b200.csv (AIConfigurator database estimates) judges the b200-sxm
+    profile's transferred class terms; no B200 figure is fitted on."""
+    rows, skipped = read_figures(DATA / "aiconfigurator-b200.csv")
+    assert not skipped and len(rows) == 120
+    assert {r.device for r in rows} == {"b200-sxm"}
+    assert {r.engine for r in rows} == {"trtllm", "vllm"}
+    assert all("AIConfigurator 0.12.0 database estimate" in (r.published_source or "")
+               and r.source == "predicted:published-estimate" for r in rows)
+    assert "transferred" in _terms("b200-sxm", "trtllm")["label"]
+    assert "b200-sxm" not in {o.device for o in _calibration_datacenter().load_obs()}
 
 
 def test_a_prediction_says_when_it_keeps_the_kv_cache_in_fp8_and_counts_its_memory() -> None:

@@ -74,7 +74,7 @@ def test_compute_sanity(name: str) -> None:
 def test_memory_and_quants(name: str) -> None:
     spec = load_device_spec(name)
     assert spec.memory_bytes >= 2**32
-    assert 20 < spec.memory_bandwidth_gbs < 5000
+    assert 20 < spec.memory_bandwidth_gbs < 10000  # the B200's HBM3e: 7.7 TB/s
     assert set(spec.native_quants) <= set(QUANT_FORMATS), f"{name}: unknown native quant"
     assert {"fp32", "fp16"} <= set(spec.native_quants)
 
@@ -187,6 +187,18 @@ def test_cuda_names_map_to_the_new_profiles() -> None:
     assert gpu_profile("NVIDIA H100 NVL") == "h100-nvl"
     assert gpu_profile("NVIDIA H100 80GB HBM3") == "h100-sxm"
     assert gpu_profile("NVIDIA GH200 480GB") is None  # not an H200: no GH200 profile
+    assert gpu_profile("NVIDIA B200") == "b200-sxm" and gpu_profile("NVIDIA GB200") is None
+
+
+def test_b200_spec_is_aiconfigurators_system_file() -> None:
+    """AIConfigurator's systems/b200_sxm.yaml: 7.7 TB/s, 180 GiB, dense BF16 2250, FP8 and
+    INT8 4500, FP4 9000 TFLOPS, 1000 W, sm_100; FP32 80 (ml-engineering's dense table)."""
+    b = load_device_spec("b200-sxm")
+    assert b.memory_bandwidth_gbs == 7700 and b.memory_bytes == 180 * 2**30
+    assert (b.peak_tflops["bf16"], b.peak_tflops["fp8"], b.peak_tflops["fp4"]) == \
+        (2250, 4500, 9000)
+    assert b.compute_capability == "10.0" and b.tdp_w == 1000
+    assert b.peak_tflops["fp32"] == 80 and "nvfp4" in b.native_quants
 
 
 def test_l40_and_h100_nvl_specs_are_their_data_sheets_dense_figures() -> None:

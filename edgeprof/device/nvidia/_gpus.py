@@ -16,6 +16,7 @@ GPU_MODELS: tuple[tuple[str, str], ...] = (
     (r"h100.*(sxm|hbm3)", "h100-sxm"),
     (r"(?<!g)h200(?!.*nvl)", "h200-sxm"),  # not the NVL (PCIe, 600 W) card, nor a GH200
     (r"a100.*sxm4.*80", "a100-sxm4-80gb"),
+    (r"(?<!g)b200\b", "b200-sxm"),  # CUDA says "NVIDIA B200"; a GB200 is another part
     (r"rtx 4090", "rtx-4090"),
     (r"rtx 4060(?! ti)", "rtx-4060"),
     (r"rtx 3090(?! ti)", "rtx-3090"),
