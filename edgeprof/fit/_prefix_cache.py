@@ -10,8 +10,9 @@ because a fully cached prompt still needs the last token's logits. Sources: vLLM
 vllm-project/vllm PR #10980 (V1 parallel sampling: "the vLLM v1 engine can exploit APC when
 a prompt repeats within a batch"); ``KVCacheManager.get_computed_blocks``
 (``max_cache_hit_length = request.num_tokens - 1``, hits in whole blocks); the KV block is
-16 tokens (``--block-size`` default on CUDA). vLLM's V0 engine has prefix caching off by
-default: without ``--prefix-caching`` its N prefills are what the model predicts.
+16 tokens (the platforms' ``check_and_update_config``: ``block_size = 16`` when unset).
+vLLM's V0 engine has prefix caching off by default: without ``--prefix-caching`` its N
+prefills are what the model predicts.
 """
 
 from __future__ import annotations
