@@ -1,0 +1,66 @@
+"""scripts/build_mlenergy_rows.py keeps single-GPU, small-batch figures of catalog models, and
+benchmarks/mlenergy_batched_itl.py judges the shipped rows (held out of every fit)."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import subprocess
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _config(gpu: str, seqs: int, gpus: int = 1) -> dict:
+    return {"gpu_model": gpu, "max_num_seqs": seqs, "num_gpus": gpus, "avg_batch_size": seqs - 0.1,
+            "avg_output_len": 400.0, "median_itl_ms": 5.0 + seqs / 10}
+
+
+def test_only_single_gpu_small_batch_rows_of_known_cards_are_kept(tmp_path: Path) -> None:
+    folder = tmp_path / "public/data/models"
+    folder.mkdir(parents=True)
+    configs = [_config("B200", 16), _config("B200", 16, gpus=2), _config("H100", 128),
+               _config("A100", 8), _config("H100", 8)]
+    (folder / "Qwen__Qwen3-8B__lm-arena-chat.json").write_text(
+        json.dumps({"configurations": configs}))
+    for stem in ("meta-llama__Llama-3.1-8B-Instruct", "Qwen__Qwen3-14B"):
+        (folder / f"{stem}__lm-arena-chat.json").write_text('{"configurations": []}')
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert _load(ROOT / "scripts/build_mlenergy_rows.py").main([str(tmp_path)]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["device"], r["max_num_seqs"]) for r in rows] == [("b200-sxm", "16"),
+                                                                  ("h100-sxm", "8")]
+    assert rows[0]["model"] == "qwen3-8b" and rows[0]["median_itl_ms"] == "6.6000"
+    assert "(vLLM, measured)" in rows[0]["source"]
+
+
+def test_the_shipped_itl_figures_are_judged_at_both_assumed_prompt_lengths() -> None:
+    bench = _load(ROOT / "benchmarks/mlenergy_batched_itl.py")
+    rows = list(csv.DictReader(bench.DATA.open(encoding="utf-8")))
+    assert len(rows) == 24 and {r["device"] for r in rows} == {"h100-sxm", "b200-sxm"}
+    from edgeprof.fit import Profile
+
+    x = bench.judge(Profile.load("h100-sxm"), next(r for r in rows if r["device"] == "h100-sxm"))
+    short, long = x["input_128"], x["input_1024"]
+    assert 0 < short["predicted_s"] < long["predicted_s"]  # more context, more KV to read
+    assert short["provenance"].startswith("predicted:")
+    assert short["ratio"] == short["predicted_s"] / x["measured_s"]
