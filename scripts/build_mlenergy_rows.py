@@ -5,10 +5,12 @@ leaderboard's data (CSV on stdout; ``benchmarks/data/mlenergy-itl.csv``).
 
 LEADERBOARD_CHECKOUT is a git checkout of github.com/ml-energy/leaderboard (the shipped file
 was made at commit 0cd52dab897c); read from ``public/data/models/<model>__lm-arena-chat.json``:
-the single-GPU configurations (``num_gpus`` 1) at ``max_num_seqs`` ≤ MAX_SEQS of the models
-the catalog has. Measured by the ML.ENERGY Benchmark (vLLM, BF16 weights, LM Arena chat
-prompts whose lengths the file does not give). Its "H100" is taken as the SXM part
-(``h100-sxm``): the file does not say, and the 80 GB SXM is the card its paper names.
+the single-GPU configurations (``num_gpus`` 1) at ``max_num_seqs`` ≤ MAX_SEQS of the dense
+models the catalog resolves (``resolve_model`` on ``model_id``), on cards a shipped profile
+names (``board_profile``, the importers' one card-name rule). Measured by the ML.ENERGY
+Benchmark (vLLM, BF16 weights, LM Arena chat prompts whose lengths the file does not give).
+Its "H100" is the SXM part (``h100-sxm``) by ``board_profile``'s rule for a bare "H100"; the
+file does not say.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-MODELS = {"meta-llama__Llama-3.1-8B-Instruct": "llama-3.1-8b", "Qwen__Qwen3-8B": "qwen3-8b",
-          "Qwen__Qwen3-14B": "qwen3-14b"}
-GPUS = {"H100": "h100-sxm", "B200": "b200-sxm"}
+from edgeprof.catalog import resolve_model
+from edgeprof.errors import EdgeprofError
+from edgeprof.importers._jetson_benchmarks import board_profile
+
 MAX_SEQS = 64
 COLUMNS = ("device", "model", "quant", "max_num_seqs", "avg_batch_size", "avg_output_len",
            "median_itl_ms", "source")
@@ -34,17 +37,31 @@ def main(argv: list[str]) -> int:
     repo = Path(argv[0])
     commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
                             capture_output=True, text=True).stdout.strip()
+    files = subprocess.run(["git", "-C", str(repo), "ls-tree", "--name-only", commit,
+                            "public/data/models/"], check=True, capture_output=True,
+                           text=True).stdout.split()
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(COLUMNS)
-    for stem, model in MODELS.items():
-        rel = f"public/data/models/{stem}__lm-arena-chat.json"
+    for rel in sorted(f for f in files if f.endswith("__lm-arena-chat.json")):
         text = subprocess.run(["git", "-C", str(repo), "show", f"{commit}:{rel}"], check=True,
                               capture_output=True, text=True).stdout
-        for c in sorted(json.loads(text)["configurations"],
+        data = json.loads(text)
+        if data.get("architecture") != "Dense Transformer" or \
+                data.get("weight_precision") != "bfloat16":
+            continue
+        try:
+            model = resolve_model(data["model_id"]).name
+        except EdgeprofError:
+            continue
+        for c in sorted(data["configurations"],
                         key=lambda c: (c["gpu_model"], c["max_num_seqs"])):
-            if c["num_gpus"] != 1 or c["max_num_seqs"] > MAX_SEQS or c["gpu_model"] not in GPUS:
+            try:
+                device = board_profile(c["gpu_model"])
+            except EdgeprofError:
                 continue
-            w.writerow((GPUS[c["gpu_model"]], model, "bf16", c["max_num_seqs"],
+            if c["num_gpus"] != 1 or c["max_num_seqs"] > MAX_SEQS:
+                continue
+            w.writerow((device, model, "bf16", c["max_num_seqs"],
                         f"{c['avg_batch_size']:.2f}", f"{c['avg_output_len']:.1f}",
                         f"{c['median_itl_ms']:.4f}",
                         f"ML.ENERGY leaderboard github.com/ml-energy/leaderboard @{commit[:12]} "

@@ -34,11 +34,19 @@ def test_only_single_gpu_small_batch_rows_of_known_cards_are_kept(tmp_path: Path
     folder = tmp_path / "public/data/models"
     folder.mkdir(parents=True)
     configs = [_config("B200", 16), _config("B200", 16, gpus=2), _config("H100", 128),
-               _config("A100", 8), _config("H100", 8)]
-    (folder / "Qwen__Qwen3-8B__lm-arena-chat.json").write_text(
-        json.dumps({"configurations": configs}))
-    for stem in ("meta-llama__Llama-3.1-8B-Instruct", "Qwen__Qwen3-14B"):
-        (folder / f"{stem}__lm-arena-chat.json").write_text('{"configurations": []}')
+               _config("MI300X", 8), _config("H100", 8)]
+    dense = {"architecture": "Dense Transformer", "weight_precision": "bfloat16"}
+    files = {"Qwen__Qwen3-8B": {**dense, "model_id": "Qwen/Qwen3-8B"},
+             "Unknown__Model-9B": {**dense, "model_id": "unknown/Model-9B"},
+             "Qwen__Qwen3-30B-A3B": {"architecture": "MoE", "model_id": "Qwen/Qwen3-30B-A3B",
+                                      "weight_precision": "bfloat16"},
+             "Qwen__Qwen3-14B-FP8": {**dense, "model_id": "Qwen/Qwen3-14B",
+                                      "weight_precision": "fp8"}}
+    for stem, meta in files.items():
+        (folder / f"{stem}__lm-arena-chat.json").write_text(
+            json.dumps({**meta, "configurations": configs}))
+    (folder / "Qwen__Qwen3-8B__gpqa.json").write_text(
+        json.dumps({**files["Qwen__Qwen3-8B"], "configurations": configs}))
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)
