@@ -35,8 +35,13 @@ def main(argv: list[str]) -> int:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
     repo = Path(argv[0])
-    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True,
-                            capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
+                          text=True)
+    if head.returncode != 0:
+        print(f"Error: {repo} is not a git checkout of github.com/ml-energy/leaderboard.",
+              file=sys.stderr)
+        return 2
+    commit = head.stdout.strip()
     files = subprocess.run(["git", "-C", str(repo), "ls-tree", "--name-only", commit,
                             "public/data/models/"], check=True, capture_output=True,
                            text=True).stdout.split()

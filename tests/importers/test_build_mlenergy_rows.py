@@ -72,3 +72,9 @@ def test_the_shipped_itl_figures_are_judged_at_both_assumed_prompt_lengths() -> 
     assert 0 < short["predicted_s"] < long["predicted_s"]  # more context, more KV to read
     assert short["provenance"].startswith("predicted:")
     assert short["ratio"] == short["predicted_s"] / x["measured_s"]
+
+
+def test_a_folder_that_is_not_a_checkout_is_one_line(tmp_path: Path, capsys) -> None:
+    assert _load(ROOT / "scripts/build_mlenergy_rows.py").main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("Error:") and "not a git checkout" in err[0]
