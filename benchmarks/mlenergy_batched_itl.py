@@ -16,60 +16,44 @@ also carry prefill chunks of arriving requests; the prediction is decode only.
 from __future__ import annotations
 
 import csv
-import json
-import statistics
+import sys
 from pathlib import Path
 from typing import Any
 
 from edgeprof.fit import Profile
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from datacenter_served import dump_report  # a sibling script, not a package
+
 DATA = Path(__file__).resolve().parent / "data" / "mlenergy-itl.csv"
 INPUTS = (128, 1024)
 
 
-def judge(prof: Profile, row: dict[str, str]) -> dict[str, Any]:
+def judge(prof: Profile, row: dict[str, str], input_tokens: int) -> dict[str, Any]:
+    """One figure predicted at an assumed prompt length: prediction, interval, ratio."""
     batch, out = round(float(row["avg_batch_size"])), round(float(row["avg_output_len"]))
     meas = float(row["median_itl_ms"]) / 1000
-    x: dict[str, Any] = {"device": row["device"], "model": row["model"], "batch": batch,
-                         "output_tokens": out, "measured_s": meas}
-    for i in INPUTS:
-        p = prof.predict(row["model"], row["quant"], i, out, batch, engine="vllm").decode_s
-        steps = out - 1
-        x[f"input_{i}"] = {"predicted_s": p.value / steps, "ratio": p.value / steps / meas,
-                           "inside_90": p.lo / steps <= meas <= p.hi / steps,
-                           "provenance": p.provenance.value}
-    lo, hi = sorted(x[f"input_{i}"]["ratio"] for i in INPUTS)
-    x["bracket_holds_measured"] = lo <= 1.0 <= hi
-    return x
-
-
-def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"n": len(rows)}
-    for i in INPUTS:
-        r = [x[f"input_{i}"]["ratio"] for x in rows]
-        out[f"input_{i}"] = {"median_abs_error": statistics.median(abs(v - 1) for v in r),
-                             "median_ratio": statistics.median(r),
-                             "coverage_90": sum(x[f"input_{i}"]["inside_90"] for x in rows)
-                             / len(rows)}
-    out["bracket_holds_measured"] = sum(x["bracket_holds_measured"] for x in rows) / len(rows)
-    return out
+    est = prof.predict(row["model"], row["quant"], input_tokens, out, batch,
+                       engine="vllm").decode_s
+    steps = out - 1
+    value, lo, hi = est.value / steps, est.lo / steps, est.hi / steps
+    return {"device": row["device"], "model": row["model"], "batch": batch,
+            "band": "batch <= 16" if batch <= 16 else "batch > 16",
+            "input_tokens_assumed": input_tokens, "output_tokens": out, "measured_s": meas,
+            "predicted_s": value, "interval_90_s": [lo, hi], "ratio": value / meas,
+            "inside_90": lo <= meas <= hi, "provenance": est.provenance.value}
 
 
 def main() -> int:
     rows = list(csv.DictReader(DATA.open(encoding="utf-8")))
     profiles: dict[str, Profile] = {}
-    figs = [judge(profiles.setdefault(r["device"], Profile.load(r["device"])), r)
-            for r in rows]
-    groups: dict[str, list[dict[str, Any]]] = {"all": figs}
-    for x in figs:
-        groups.setdefault(x["device"], []).append(x)
-        groups.setdefault(f"{x['device']} batch {'<= 16' if x['batch'] <= 16 else '> 16'}",
-                          []).append(x)
-    print(json.dumps({"command": "python benchmarks/mlenergy_batched_itl.py",
-                      "held_out": "no figure of benchmarks/data/mlenergy-itl.csv is in any fit",
-                      "inputs_assumed": list(INPUTS),
-                      "summary": {k: summary(v) for k, v in groups.items()},
-                      "figures": figs}, indent=2))
+    out = [judge(profiles.setdefault(r["device"], Profile.load(r["device"])), r, i)
+           for r in rows for i in INPUTS]
+    dump_report({"command": "python benchmarks/mlenergy_batched_itl.py",
+                 "held_out": "no figure of benchmarks/data/mlenergy-itl.csv is in any fit",
+                 "inputs_assumed": list(INPUTS)}, [], out,
+                "all, prompt {input_tokens_assumed}", "{device}, prompt {input_tokens_assumed}",
+                "{device} {band}, prompt {input_tokens_assumed}")
     return 0
 
 

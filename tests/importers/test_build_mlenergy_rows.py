@@ -67,11 +67,13 @@ def test_the_shipped_itl_figures_are_judged_at_both_assumed_prompt_lengths() -> 
     assert len(rows) == 24 and {r["device"] for r in rows} == {"h100-sxm", "b200-sxm"}
     from edgeprof.fit import Profile
 
-    x = bench.judge(Profile.load("h100-sxm"), next(r for r in rows if r["device"] == "h100-sxm"))
-    short, long = x["input_128"], x["input_1024"]
+    prof, row = Profile.load("h100-sxm"), next(r for r in rows if r["device"] == "h100-sxm")
+    short, long = (bench.judge(prof, row, i) for i in bench.INPUTS)
     assert 0 < short["predicted_s"] < long["predicted_s"]  # more context, more KV to read
     assert short["provenance"].startswith("predicted:")
-    assert short["ratio"] == short["predicted_s"] / x["measured_s"]
+    assert short["ratio"] == short["predicted_s"] / short["measured_s"]
+    lo, hi = short["interval_90_s"]
+    assert short["inside_90"] == (lo <= short["measured_s"] <= hi)
 
 
 def test_a_folder_that_is_not_a_checkout_is_one_line(tmp_path: Path, capsys) -> None:
