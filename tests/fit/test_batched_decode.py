@@ -121,3 +121,31 @@ def test_figures_left_out_for_beating_the_weight_stream_are_below_it() -> None:
              / bandwidth(load_device_spec("jetson-agx-thor")))
     assert f"{floor * 1e3:.1f} ms" in entry["why"]
     assert floor > max(8.88e-3, 8 / 298.07)
+
+
+@needs_ref
+def test_dataset_runs_decode_to_the_mtbench_cap_and_the_context_grows() -> None:
+    """Edge-LLM's MTBench dashboards (0.9.0, 0.10.0) carry the file's 512-token cap as their
+    output length; v0.4.0's (dataset not stated) keeps the one-step placeholder. A longer run
+    costs more per step at batch 8: every sequence's KV grows through the run."""
+    bd = _module("batched_decode")
+    runtime = [f for f in bd.load_held_out() if f.quantity == bd.RUNTIME]
+    by_release = {(f.input_tokens > 300, f.output_tokens) for f in runtime}
+    assert by_release == {(False, 512), (True, 2)}
+    f = next(f for f in runtime if f.output_tokens == 512 and f.model == "qwen3-0.6b")
+    prof = Profile.load(f.device).with_engine(f.engine)
+    one_step = bd.predict(prof, bd.replace(f, output_tokens=2))[0]
+    assert bd.predict(prof, f)[0] > one_step * 1.05
+
+
+@needs_ref
+def test_sensitivity_at_the_assumed_cap_reproduces_the_scored_figures() -> None:
+    bd = _module("batched_decode")
+    figs = bd.load_held_out()
+    sens = bd.runtime_sensitivity(figs)
+    rep = bd.score(figs)["summary"]
+    at_cap = sens[str(sens["assumed_in_data"])]
+    assert at_cap["all"]["median_abs_error"] == pytest.approx(rep["median_abs_error"])
+    assert at_cap["all"]["coverage_90"] == pytest.approx(rep["coverage_90"])
+    assert at_cap["dataset_runs"]["n"] == 18
+    assert {k for k in sens if k != "assumed_in_data"} == {"128", "256", "512"}
