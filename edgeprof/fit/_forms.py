@@ -72,11 +72,17 @@ def decode_time(coef: dict[str, float], input_tokens: np.ndarray, output_tokens:
 
 def memory_bytes(coef: dict[str, float], arch: ArchSpec, weight_bytes: float,
                  input_tokens: np.ndarray, output_tokens: np.ndarray, batch: np.ndarray,
-                 kv_dtype_bytes: int = 2) -> np.ndarray:
-    """weights + KV cache (I+O tokens × batch) + workspace (w0 + w_token·B·padded I)."""
+                 kv_dtype_bytes: int = 2, *,
+                 shared_tokens: np.ndarray | float = 0.0) -> np.ndarray:
+    """weights + KV cache (I+O tokens × batch) + workspace (w0 + w_token·B·padded I).
+
+    ``shared_tokens``: prompt tokens the B sequences hold once (a prefix cache's shared
+    blocks, :func:`edgeprof.fit._prefix_cache.shared_prompt_tokens`): KV for
+    (I+O)·B − (B−1)·shared tokens. The workspace term is left as it is."""
     b = np.asarray(batch, float)
     tokens = np.asarray(input_tokens, float) + np.asarray(output_tokens, float)
-    kv = arch.kv_bytes_per_token(kv_dtype_bytes) * tokens * b
+    stored = tokens * b - (b - 1.0) * np.asarray(shared_tokens, float)
+    kv = arch.kv_bytes_per_token(kv_dtype_bytes) * stored
     ws = coef.get("workspace_bytes", 0.0) + coef.get("workspace_per_token_bytes", 0.0) * b * \
         padded(input_tokens)
     return weight_bytes + kv + ws

@@ -50,3 +50,14 @@ def prefill_shape(engine: str | None, input_tokens: np.ndarray, batch: np.ndarra
     if not (prefix_caching and engine is not None and shares_prefill(engine)):
         return i, b
     return i + (b - 1.0) * recomputed_tail(engine, i), np.ones_like(b)
+
+
+def shared_prompt_tokens(engine: str | None, input_tokens: np.ndarray, batch: np.ndarray,
+                         prefix_caching: bool) -> np.ndarray:
+    """Prompt tokens whose KV the N samples hold once, in the first child's cached blocks
+    (the prompt less each child's recomputed tail); 0 without sharing. Every child still
+    holds its own tail and its generated tokens."""
+    i = np.broadcast_arrays(np.asarray(input_tokens, float), np.asarray(batch, float))[0]
+    if not (prefix_caching and engine is not None and shares_prefill(engine)):
+        return np.zeros(i.shape)
+    return np.maximum(i, 1.0) - recomputed_tail(engine, i)

@@ -34,7 +34,7 @@ from edgeprof.errors import DataFormatError, UnsupportedError, UserInputError
 from edgeprof.estimates import Estimate, Provenance
 from edgeprof.fit import _forms as forms
 from edgeprof.fit._engine_terms import as_calibration, normalize_engine
-from edgeprof.fit._prefix_cache import prefill_shape, shares_prefill
+from edgeprof.fit._prefix_cache import prefill_shape, shared_prompt_tokens, shares_prefill
 from edgeprof.fit._robust import extrapolation_factor, widen
 from edgeprof.fit._roofline import (
     CALIBRATED_INTERVAL,
@@ -429,7 +429,8 @@ class Profile:
                                       np.asarray(batch, float))
         if np.any(i < 1) or np.any(o < 1) or np.any(b < 1):
             raise UserInputError("input_tokens, output_tokens and batch must be ≥ 1.")
-        pre_i, pre_b = prefill_shape(self.resolved_engine(engine), i, b, self.prefix_caching)
+        eng = self.resolved_engine(engine)
+        pre_i, pre_b = prefill_shape(eng, i, b, self.prefix_caching)
         ttft = forms.prefill_time(plan.prefill, plan.arch, pre_i, pre_b)
         dec = forms.decode_time(plan.decode, i, o, b)
         ex_pre = np.ones(i.shape)  # > 1 where a fit is used beyond the range it was fitted on
@@ -465,7 +466,8 @@ class Profile:
         dl, dh = np.minimum(dl, 1 - EXTRAP_PER_DOUBLING * (ex_dec - 1)), np.maximum(
             dh, 1 + EXTRAP_PER_DOUBLING * (ex_dec - 1))
         pl, dl = np.maximum(pl, 0.05), np.maximum(dl, 0.05)
-        mem, mem_lo, mem_hi = self._memory(plan, i, o, b)
+        mem, mem_lo, mem_hi = self._memory(
+            plan, i, o, b, shared_prompt_tokens(eng, i, b, self.prefix_caching))
         energy, e_lo, e_hi = self._energy(plan, ttft, dec)
         return {"ttft_s": ttft, "ttft_lo": ttft * pl, "ttft_hi": ttft * ph,
                 "decode_s": dec, "decode_lo": dec * dl, "decode_hi": dec * dh,
@@ -474,20 +476,22 @@ class Profile:
                 "mem_hi": mem_hi, "energy_j": energy, "energy_lo": e_lo, "energy_hi": e_hi,
                 "provenance": prov, "extrapolated": (ex_pre > 1) | (ex_dec > 1)}
 
-    def _memory(self, plan: _Plan, i: np.ndarray, o: np.ndarray,
-                b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _memory(self, plan: _Plan, i: np.ndarray, o: np.ndarray, b: np.ndarray,
+                shared: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rec = plan.entry.memory if plan.entry else None
         weights = float(plan.arch.weight_bytes(plan.quant))
         if rec and plan.entry and plan.entry.quant == plan.quant:
             coef = rec.coef
-            mem = forms.memory_bytes(coef, plan.arch, coef["weight_bytes"], i, o, b)
+            mem = forms.memory_bytes(coef, plan.arch, coef["weight_bytes"], i, o, b,
+                                     shared_tokens=shared)
             lo, hi = _iv(rec)
         else:
             coef = {"workspace_bytes": MEMORY_SPEC_WORKSPACE * weights + 256 * 2**20}
             if rec:
                 coef = {k: rec.coef[k] for k in ("workspace_bytes",
                                                  "workspace_per_token_bytes")}
-            mem = forms.memory_bytes(coef, plan.arch, weights, i, o, b, plan.kv_bytes)
+            mem = forms.memory_bytes(coef, plan.arch, weights, i, o, b, plan.kv_bytes,
+                                     shared_tokens=shared)
             lo, hi = MEMORY_SPEC_INTERVAL
         return mem, mem * lo, mem * hi
 
@@ -530,6 +534,9 @@ class Profile:
         if not (entry and entry.memory and entry.quant == get_quant(quant).name):
             mem = mem.model_copy(update={"provenance": Provenance.SPEC,
                                          "note": "weights + KV cache + default workspace"})
+        if self.prefix_caching and batch > 1 and shares_prefill(self.resolved_engine(engine)):
+            shared = f"the prompt's cached KV blocks held once for the {batch} samples"
+            mem = mem.model_copy(update={"note": "; ".join(n for n in (mem.note, shared) if n)})
         has_energy = bool(np.isfinite(energy.value))
         power = None
         if has_energy:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from edgeprof.catalog import resolve_model
 from edgeprof.fit import Profile
 from edgeprof.fit import _forms as forms
-from edgeprof.fit._prefix_cache import prefill_shape, recomputed_tail
+from edgeprof.fit._prefix_cache import prefill_shape, recomputed_tail, shared_prompt_tokens
 
 MODEL = "deepseek-r1-distill-qwen-1.5b"  # fitted (EdgeReasoning, vLLM) on the AGX Orin 64GB
 NS = np.array([1, 2, 4, 8, 16, 32], float)
@@ -71,6 +71,33 @@ def test_with_prefix_caching_vllm_prefills_once_and_decode_is_unchanged() -> Non
     assert np.array_equal(ll0["ttft_s"], ll1["ttft_s"])
     # with_engine keeps the setting
     assert cached.with_engine("llama.cpp").prefix_caching
+
+
+def test_with_prefix_caching_the_samples_hold_the_prompt_kv_once() -> None:
+    """Memory: the cached blocks (I − tail tokens) once, each sample's tail and generated
+    tokens on their own; one sample, another engine or the flag off change nothing."""
+    base = Profile.load("jetson-agx-orin-64gb")
+    cached = base.with_prefix_caching()
+    g0, g1 = _grid(base, 384), _grid(cached, 384)
+    per_token = resolve_model(MODEL).kv_bytes_per_token(2)
+    saved = g0["peak_mem_bytes"] - g1["peak_mem_bytes"]
+    assert np.allclose(saved, (NS - 1) * (384 - 16) * per_token)
+    assert saved[0] == 0 and np.all(np.diff(g1["peak_mem_bytes"]) > 0)
+    assert np.allclose(g1["mem_hi"] / g1["peak_mem_bytes"], g0["mem_hi"] / g0["peak_mem_bytes"])
+    ll0, ll1 = _grid(base, 384, "llama.cpp"), _grid(cached, 384, "llama.cpp")
+    assert np.array_equal(ll0["peak_mem_bytes"], ll1["peak_mem_bytes"])
+    note = cached.predict(MODEL, "bf16", 384, 128, batch=8).peak_mem_bytes.note or ""
+    assert "held once for the 8 samples" in note
+    assert "held once" not in (base.predict(MODEL, "bf16", 384, 128, batch=8)
+                               .peak_mem_bytes.note or "")
+
+
+@given(st.integers(1, 8192), st.integers(1, 256))
+def test_shared_prompt_kv_is_whole_blocks_below_the_last_token(i: int, n: int) -> None:
+    shared = shared_prompt_tokens("vllm", np.array([i]), np.array([n]), True)[0]
+    assert shared % 16 == 0 and 0 <= shared <= i - 1
+    assert shared_prompt_tokens("vllm", np.array([i]), np.array([n]), False)[0] == 0
+    assert shared_prompt_tokens("llama.cpp", np.array([i]), np.array([n]), True)[0] == 0
 
 
 def test_the_prediction_says_how_the_prompt_was_prefilled() -> None:
