@@ -27,12 +27,15 @@ published, the ratio, whether the published value is inside the 90 % interval, t
 point's batch-1 ratio where the source has it (so a miss can be told apart from the
 engine's single-stream error), and the summary (median |pred/pub − 1|, coverage).
 
-    python benchmarks/batched_decode.py
+    python benchmarks/batched_decode.py               # JSON
+    python benchmarks/batched_decode.py --markdown    # the per-figure table of docs/fit.md
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -263,11 +266,43 @@ def runtime_sensitivity(figs: list[Figure]) -> dict[str, Any]:
     return out
 
 
-def main() -> int:
+SHORT = {SERVING: "serving", TPOT: "TPOT", RUNTIME: "runtime", SERVING_TPOT: "serving TPOT"}
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """The per-figure rows of :func:`score` as the Markdown table in docs/fit.md (times in
+    ms; a dashboard's engine release from its source)."""
+    out = ["| board | engine | model | quant | compared | O | published ms | "
+           "predicted ms [90 %] | ratio | batch-1 ratio | spec floor ms |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        engine = r["engine"]
+        if r["quantity"] == RUNTIME:
+            release = re.search(r"v0\.\d+\.\d+", r["source"])
+            engine += f" {release.group(0)}" if release else ""
+        lo, hi = (1e3 * x for x in r["interval_90_s"])
+        b1 = f"{r['batch1_ratio']:.2f}" if r.get("batch1_ratio") else "—"
+        floor = f"{1e3 * r['spec_floor_s']:.1f}" + (" (below)" if r["below_spec_floor"] else "")
+        out.append(f"| {r['device'].removeprefix('jetson-')} | {engine} | {r['model']} | "
+                   f"{r['quant']} | {SHORT[r['quantity']]} | {r['output_tokens']} | "
+                   f"{1e3 * r['published_s']:.1f} | {1e3 * r['predicted_s']:.1f} "
+                   f"[{lo:.1f}, {hi:.1f}] | {r['ratio']:.2f} | {b1} | {floor} |")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--markdown", action="store_true",
+                    help="print the per-figure table (as in docs/fit.md) instead of JSON")
+    args = ap.parse_args(argv)
     figs = load_held_out()
+    scored = score(figs)
+    if args.markdown:
+        print(markdown_table(scored["figures"]))
+        return 0
     out = {"command": "python benchmarks/batched_decode.py",
            "held_out": "no figure here was used by benchmarks/calibration.py (batch-1 only)",
-           **score(figs), "runtime_output_tokens_sensitivity": runtime_sensitivity(figs),
+           **scored, "runtime_output_tokens_sensitivity": runtime_sensitivity(figs),
            "not_used": NOT_USED}
     json.dump(out, sys.stdout, indent=1)
     print()

@@ -149,3 +149,14 @@ def test_sensitivity_at_the_assumed_cap_reproduces_the_scored_figures() -> None:
     assert at_cap["all"]["coverage_90"] == pytest.approx(rep["coverage_90"])
     assert at_cap["dataset_runs"]["n"] == 18
     assert {k for k in sens if k != "assumed_in_data"} == {"128", "256", "512"}
+
+
+@needs_ref
+def test_markdown_table_has_one_row_per_figure_with_every_column() -> None:
+    bd = _module("batched_decode")
+    rows = bd.score(bd.load_held_out())["figures"]
+    lines = bd.markdown_table(rows).splitlines()
+    assert len(lines) == len(rows) + 2
+    assert all(line.count("|") == 12 for line in lines)
+    dashboards = [ln for ln in lines[2:] if "| runtime |" in ln]
+    assert dashboards and all(" v0." in ln for ln in dashboards)  # release named
