@@ -23,7 +23,7 @@ from pathlib import Path
 
 from edgeprof.catalog import resolve_model
 from edgeprof.errors import EdgeprofError
-from edgeprof.importers._jetson_benchmarks import board_profile
+from edgeprof.importers import board_profile
 
 MAX_SEQS = 64
 COLUMNS = ("device", "model", "quant", "max_num_seqs", "avg_batch_size", "avg_output_len",
@@ -45,33 +45,47 @@ def main(argv: list[str]) -> int:
     files = subprocess.run(["git", "-C", str(repo), "ls-tree", "--name-only", commit,
                             "public/data/models/"], check=True, capture_output=True,
                            text=True).stdout.split()
-    w = csv.writer(sys.stdout, lineterminator="\n")
-    w.writerow(COLUMNS)
+    rows: list[tuple[object, ...]] = []
     for rel in sorted(f for f in files if f.endswith("__lm-arena-chat.json")):
         text = subprocess.run(["git", "-C", str(repo), "show", f"{commit}:{rel}"], check=True,
                               capture_output=True, text=True).stdout
-        data = json.loads(text)
-        if data.get("architecture") != "Dense Transformer" or \
-                data.get("weight_precision") != "bfloat16":
-            continue
         try:
-            model = resolve_model(data["model_id"]).name
+            rows += file_rows(json.loads(text), f"ML.ENERGY leaderboard "
+                              f"github.com/ml-energy/leaderboard @{commit[:12]} {rel} "
+                              "(vLLM, measured)")
+        except json.JSONDecodeError as e:
+            print(f"Error: {rel} is not JSON ({e.msg}, line {e.lineno}).", file=sys.stderr)
+            return 2
+        except (KeyError, TypeError, ValueError) as e:
+            print(f"Error: {rel} lacks a usable field {e}; is this the ML.ENERGY leaderboard's "
+                  "data layout?", file=sys.stderr)
+            return 2
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(COLUMNS)
+    w.writerows(rows)
+    return 0
+
+
+def file_rows(data: dict, source: str) -> list[tuple[object, ...]]:
+    """The kept rows of one model's leaderboard file (none for a model or card not kept)."""
+    if data.get("architecture") != "Dense Transformer" or \
+            data.get("weight_precision") != "bfloat16":
+        return []
+    try:
+        model = resolve_model(data["model_id"]).name
+    except EdgeprofError:
+        return []
+    out = []
+    for c in sorted(data["configurations"], key=lambda c: (c["gpu_model"], c["max_num_seqs"])):
+        try:
+            device = board_profile(c["gpu_model"])
         except EdgeprofError:
             continue
-        for c in sorted(data["configurations"],
-                        key=lambda c: (c["gpu_model"], c["max_num_seqs"])):
-            try:
-                device = board_profile(c["gpu_model"])
-            except EdgeprofError:
-                continue
-            if c["num_gpus"] != 1 or c["max_num_seqs"] > MAX_SEQS:
-                continue
-            w.writerow((device, model, "bf16", c["max_num_seqs"],
-                        f"{c['avg_batch_size']:.2f}", f"{c['avg_output_len']:.1f}",
-                        f"{c['median_itl_ms']:.4f}",
-                        f"ML.ENERGY leaderboard github.com/ml-energy/leaderboard @{commit[:12]} "
-                        f"{rel} (vLLM, measured)"))
-    return 0
+        if c["num_gpus"] != 1 or c["max_num_seqs"] > MAX_SEQS:
+            continue
+        out.append((device, model, "bf16", c["max_num_seqs"], f"{c['avg_batch_size']:.2f}",
+                    f"{c['avg_output_len']:.1f}", f"{c['median_itl_ms']:.4f}", source))
+    return out
 
 
 if __name__ == "__main__":

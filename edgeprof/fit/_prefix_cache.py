@@ -29,6 +29,11 @@ def shares_prefill(engine: str | None) -> bool:
     return engine in PREFIX_CACHE_BLOCK_TOKENS
 
 
+def applies(engine: str | None, prefix_caching: bool) -> bool:
+    """Whether N samples share the prompt: prefix caching asked for on an engine that shares."""
+    return prefix_caching and engine is not None and shares_prefill(engine)
+
+
 def recomputed_tail(engine: str, input_tokens: np.ndarray) -> np.ndarray:
     """Prompt tokens a child sample recomputes after a full prefix-cache hit: those past
     the last whole block below the prompt's last token (1 … block)."""
@@ -47,9 +52,9 @@ def prefill_shape(engine: str | None, input_tokens: np.ndarray, batch: np.ndarra
     sequences of I tokens.
     """
     i, b = np.broadcast_arrays(np.asarray(input_tokens, float), np.asarray(batch, float))
-    if not (prefix_caching and engine is not None and shares_prefill(engine)):
+    if not applies(engine, prefix_caching):
         return i, b
-    return i + (b - 1.0) * recomputed_tail(engine, i), np.ones_like(b)
+    return i + (b - 1.0) * recomputed_tail(str(engine), i), np.ones_like(b)
 
 
 def shared_prompt_tokens(engine: str | None, input_tokens: np.ndarray, batch: np.ndarray,
@@ -58,6 +63,6 @@ def shared_prompt_tokens(engine: str | None, input_tokens: np.ndarray, batch: np
     (the prompt less each child's recomputed tail); 0 without sharing. Every child still
     holds its own tail and its generated tokens."""
     i = np.broadcast_arrays(np.asarray(input_tokens, float), np.asarray(batch, float))[0]
-    if not (prefix_caching and engine is not None and shares_prefill(engine)):
+    if not applies(engine, prefix_caching):
         return np.zeros(i.shape)
-    return np.maximum(i, 1.0) - recomputed_tail(engine, i)
+    return np.maximum(i, 1.0) - recomputed_tail(str(engine), i)

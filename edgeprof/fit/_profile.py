@@ -34,7 +34,7 @@ from edgeprof.errors import DataFormatError, UnsupportedError, UserInputError
 from edgeprof.estimates import Estimate, Provenance
 from edgeprof.fit import _forms as forms
 from edgeprof.fit._engine_terms import as_calibration, normalize_engine
-from edgeprof.fit._prefix_cache import prefill_shape, shared_prompt_tokens, shares_prefill
+from edgeprof.fit._prefix_cache import applies, prefill_shape, shared_prompt_tokens
 from edgeprof.fit._robust import extrapolation_factor, widen
 from edgeprof.fit._roofline import (
     CALIBRATED_INTERVAL,
@@ -130,7 +130,7 @@ class Profile:
             return None
         n = str(batch) if batch else "N"
         eng = self.resolved_engine(engine)
-        if shares_prefill(eng):
+        if applies(eng, self.prefix_caching):
             return (f"prompt prefilled once for the {n} samples ({eng} prefix caching; each "
                     "other sample recomputes its last partial KV block)")
         return (f"{n} prefills: edgeprof models no prompt sharing between samples for "
@@ -534,7 +534,7 @@ class Profile:
         if not (entry and entry.memory and entry.quant == get_quant(quant).name):
             mem = mem.model_copy(update={"provenance": Provenance.SPEC,
                                          "note": "weights + KV cache + default workspace"})
-        if self.prefix_caching and batch > 1 and shares_prefill(self.resolved_engine(engine)):
+        if batch > 1 and applies(self.resolved_engine(engine), self.prefix_caching):
             shared = f"the prompt's cached KV blocks held once for the {batch} samples"
             mem = mem.model_copy(update={"note": "; ".join(n for n in (mem.note, shared) if n)})
         has_energy = bool(np.isfinite(energy.value))

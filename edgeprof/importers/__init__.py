@@ -5,6 +5,7 @@ from edgeprof.importers._edgereasoning import decode_rows, import_edgereasoning,
 from edgeprof.importers._genai_perf import genai_perf_rows, import_genai_perf
 from edgeprof.importers._jetson_benchmarks import (
              WITHDRAWN_RELEASES,
+             board_profile,
              import_jetson_benchmarks,
              read_figures,
 )
@@ -25,7 +26,8 @@ TOOL_IMPORTERS = {
 }
 
 __all__ = [
-    "IMPORTERS", "TOOL_IMPORTERS", "WITHDRAWN_RELEASES", "decode_rows", "edge_llm_rows",
+    "IMPORTERS", "TOOL_IMPORTERS", "WITHDRAWN_RELEASES", "board_profile", "decode_rows",
+    "edge_llm_rows",
     "genai_perf_rows", "gguf_quant", "import_edge_llm", "import_edgereasoning",
     "import_genai_perf", "import_jetson_benchmarks", "import_llama_bench", "import_vllm_bench",
     "llama_bench_rows", "prefill_rows", "read_figures", "vllm_bench_rows",

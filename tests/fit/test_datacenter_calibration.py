@@ -208,7 +208,7 @@ def test_fp8_kv_cache_halves_batched_decode_kv_reads_of_fp8_only() -> None:
     ("Jetson AGX Orin (64GB)", "jetson-agx-orin-64gb"), ("IGX Orin", "jetson-agx-orin-64gb"),
 ])
 def test_published_board_names_map_to_their_own_card(board: str, profile: str) -> None:
-    from edgeprof.importers._jetson_benchmarks import board_profile
+    from edgeprof.importers import board_profile
 
     assert board_profile(board) == profile
 
@@ -216,7 +216,7 @@ def test_published_board_names_map_to_their_own_card(board: str, profile: str) -
 @pytest.mark.parametrize("board", ("GH200 120GB", "H200 NVL", "H100 PCIe", "GB200"))
 def test_a_card_without_a_profile_is_not_taken_for_a_similar_name(board: str) -> None:
     from edgeprof.errors import DataFormatError
-    from edgeprof.importers._jetson_benchmarks import board_profile
+    from edgeprof.importers import board_profile
 
     with pytest.raises(DataFormatError, match="Unknown board"):
         board_profile(board)

@@ -80,3 +80,24 @@ def test_a_folder_that_is_not_a_checkout_is_one_line(tmp_path: Path, capsys) -> 
     assert _load(ROOT / "scripts/build_mlenergy_rows.py").main([str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("Error:") and "not a git checkout" in err[0]
+
+
+def test_a_leaderboard_file_without_a_field_is_one_line_and_writes_nothing(
+        tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "public/data/models"
+    folder.mkdir(parents=True)
+    good = {"architecture": "Dense Transformer", "weight_precision": "bfloat16",
+            "model_id": "Qwen/Qwen3-8B", "configurations": [_config("H100", 8)]}
+    broken = {**good, "configurations": [{"gpu_model": "H100", "max_num_seqs": 8}]}
+    (folder / "A__lm-arena-chat.json").write_text(json.dumps(good))
+    (folder / "B__lm-arena-chat.json").write_text(json.dumps(broken))
+    (folder / "C__lm-arena-chat.json").write_text("{not json")
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    assert _load(ROOT / "scripts/build_mlenergy_rows.py").main([str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("Error: public/data/models/B__")
+    assert "num_gpus" in err[0] and captured.out == ""  # no half-written CSV
