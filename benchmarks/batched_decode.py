@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -48,6 +47,9 @@ from edgeprof.device import load_device_spec
 from edgeprof.fit import Profile, bandwidth, peak_flops, prefill_tflops
 from edgeprof.importers import WITHDRAWN_RELEASES, read_figures
 from edgeprof.table import Measurement
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from datacenter_served import summarize_ratios  # a sibling script, not a package
 
 JB = (Path(__file__).resolve().parents[2] / "shared" / "reference"  # ../shared, beside the project
       / "jetson-published-benchmarks" / "benchmarks.csv")
@@ -104,6 +106,7 @@ class Figure:
     published_s: float  # the compared quantity, seconds
     source: str
     line: int
+    release: str = ""  # the row's engine and version as the data names it (engine_detail)
 
 
 def _figure(r: Measurement, quantity: str, seconds: float) -> Figure:
@@ -111,7 +114,7 @@ def _figure(r: Measurement, quantity: str, seconds: float) -> Figure:
     return Figure(r.device, r.power_mode, r.engine, r.model, r.quant, r.input_tokens,
                   r.output_tokens, r.batch, quantity, str(extra["published_metric"]),
                   float(extra["published_value"]), seconds, str(extra["published_source"]),
-                  int(extra["line"]))
+                  int(extra["line"]), r.engine_detail or "")
 
 
 def _rows(path: Path) -> list[Measurement]:
@@ -177,17 +180,20 @@ def spec_floor_s(f: Figure) -> float:
     return (flops / peak + steps * step) / o
 
 
-def predict(profile: Profile, f: Figure, batch: int | None = None) -> tuple[float, float, float]:
-    """(value, lo, hi) of the compared quantity, seconds, at ``batch`` (default the figure's)."""
+def predict(profile: Profile, f: Figure,
+            batch: int | None = None) -> tuple[float, float, float, str]:
+    """(value, lo, hi, provenance) of the compared quantity, seconds, at ``batch`` (default
+    the figure's)."""
     b = batch or f.batch
     p = profile.predict(f.model, f.quant, f.input_tokens, f.output_tokens, batch=b,
                         power_mode=f.power_mode)
     if f.quantity == SERVING:
         e = p.e2e_s
-        return e.value / f.output_tokens, e.lo / f.output_tokens, e.hi / f.output_tokens
+        return (e.value / f.output_tokens, e.lo / f.output_tokens, e.hi / f.output_tokens,
+                e.provenance.value)
     e = p.decode_s
     steps = max(f.output_tokens - 1, 1)
-    return e.value / steps, e.lo / steps, e.hi / steps
+    return e.value / steps, e.lo / steps, e.hi / steps, e.provenance.value
 
 
 def score(figs: list[Figure]) -> dict[str, Any]:
@@ -196,13 +202,14 @@ def score(figs: list[Figure]) -> dict[str, Any]:
     per, ratios, inside = [], [], []
     for f in figs:
         prof = Profile.load(f.device).with_engine(f.engine)
-        v, lo, hi = predict(prof, f)
+        v, lo, hi, provenance = predict(prof, f)
         ratio = v / f.published_s
         ok = lo <= f.published_s <= hi
         ratios.append(ratio)
         inside.append(ok)
         floor = spec_floor_s(f)
-        row: dict[str, Any] = {**asdict(f), "predicted_s": v, "interval_90_s": [lo, hi],
+        row: dict[str, Any] = {**asdict(f), "predicted_s": v, "provenance": provenance,
+                               "interval_90_s": [lo, hi],
                                "ratio": ratio, "inside_90": ok, "spec_floor_s": floor,
                                "below_spec_floor": f.published_s < floor}
         c1 = batch1_counterpart(f, rows_all)
@@ -238,31 +245,32 @@ def score(figs: list[Figure]) -> dict[str, Any]:
                         "target": "median |pred/pub - 1| <= 0.15 and coverage >= 0.8"}}
 
 
-#: Assumed generated lengths of the runtime-dashboard rows; 512 (the file's cap) is in the data.
-SENSITIVITY_OUTPUT_TOKENS = (128, 256, 512)
+#: Generated lengths the dataset runs are also scored at (the data holds the file's cap).
+SENSITIVITY_OUTPUT_TOKENS = (128, 256)
+
+
+def is_dataset_run(f: Figure) -> bool:
+    """A runtime-dashboard figure whose output length is the dataset's cap (in the data), not
+    the one-step placeholder of a dashboard whose dataset is not stated."""
+    return f.quantity == RUNTIME and f.output_tokens > 2
 
 
 def runtime_sensitivity(figs: list[Figure]) -> dict[str, Any]:
     """Median |pred/pub − 1| and coverage of the dataset-run figures, and of all figures, with
-    the dataset runs' output length set to each of ``SENSITIVITY_OUTPUT_TOKENS`` (512 is the
-    cap, not a measured length): how much the result rests on that assumption."""
-    out: dict[str, Any] = {"assumed_in_data": 512}
-    for o in SENSITIVITY_OUTPUT_TOKENS:
-        err, inside, is_runtime = [], [], []
+    the dataset runs' output length as in the data (the cap, not a measured length) and at each
+    of ``SENSITIVITY_OUTPUT_TOKENS``: how much the result rests on that assumption."""
+    caps = sorted({f.output_tokens for f in figs if is_dataset_run(f)})
+    out: dict[str, Any] = {"assumed_in_data": caps}
+    for o in (*SENSITIVITY_OUTPUT_TOKENS, *caps):
+        rows, runs = [], []
         for f in figs:
-            dataset_run = f.quantity == RUNTIME and f.output_tokens > 2
-            g = replace(f, output_tokens=o) if dataset_run else f
-            v, lo, hi = predict(Profile.load(f.device).with_engine(f.engine), g)
-            err.append(abs(v / f.published_s - 1.0))
-            inside.append(lo <= f.published_s <= hi)
-            is_runtime.append(dataset_run)
-        sel = np.array(is_runtime)
-        e, c = np.array(err), np.array(inside)
-        out[str(o)] = {"dataset_runs": {"n": int(sel.sum()),
-                                        "median_abs_error": float(np.median(e[sel])),
-                                        "coverage_90": float(np.mean(c[sel]))},
-                       "all": {"n": len(figs), "median_abs_error": float(np.median(e)),
-                               "coverage_90": float(np.mean(c))}}
+            g = replace(f, output_tokens=o) if is_dataset_run(f) else f
+            v, lo, hi, _ = predict(Profile.load(f.device).with_engine(f.engine), g)
+            rows.append({"ratio": v / f.published_s, "inside_90": lo <= f.published_s <= hi})
+            runs.append(is_dataset_run(f))
+        out[str(o)] = {"dataset_runs": summarize_ratios([r for r, k in zip(rows, runs,
+                                                                        strict=True) if k]),
+                       "all": summarize_ratios(rows)}
     return out
 
 
@@ -273,20 +281,18 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     """The per-figure rows of :func:`score` as the Markdown table in docs/fit.md (times in
     ms; a dashboard's engine release from its source)."""
     out = ["| board | engine | model | quant | compared | O | published ms | "
-           "predicted ms [90 %] | ratio | batch-1 ratio | spec floor ms |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+           "predicted ms [90 %] | label | ratio | batch-1 ratio | spec floor ms |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
-        engine = r["engine"]
-        if r["quantity"] == RUNTIME:
-            release = re.search(r"v0\.\d+\.\d+", r["source"])
-            engine += f" {release.group(0)}" if release else ""
+        engine = r["release"] if r["quantity"] == RUNTIME and r["release"] else r["engine"]
         lo, hi = (1e3 * x for x in r["interval_90_s"])
         b1 = f"{r['batch1_ratio']:.2f}" if r.get("batch1_ratio") else "—"
         floor = f"{1e3 * r['spec_floor_s']:.1f}" + (" (below)" if r["below_spec_floor"] else "")
         out.append(f"| {r['device'].removeprefix('jetson-')} | {engine} | {r['model']} | "
                    f"{r['quant']} | {SHORT[r['quantity']]} | {r['output_tokens']} | "
                    f"{1e3 * r['published_s']:.1f} | {1e3 * r['predicted_s']:.1f} "
-                   f"[{lo:.1f}, {hi:.1f}] | {r['ratio']:.2f} | {b1} | {floor} |")
+                   f"[{lo:.1f}, {hi:.1f}] | {r['provenance']} | {r['ratio']:.2f} | {b1} | "
+                   f"{floor} |")
     return "\n".join(out)
 
 

@@ -144,11 +144,14 @@ def test_sensitivity_at_the_assumed_cap_reproduces_the_scored_figures() -> None:
     figs = bd.load_held_out()
     sens = bd.runtime_sensitivity(figs)
     rep = bd.score(figs)["summary"]
-    at_cap = sens[str(sens["assumed_in_data"])]
+    assert sens["assumed_in_data"] == [512]
+    at_cap = sens["512"]
     assert at_cap["all"]["median_abs_error"] == pytest.approx(rep["median_abs_error"])
     assert at_cap["all"]["coverage_90"] == pytest.approx(rep["coverage_90"])
-    assert at_cap["dataset_runs"]["n"] == 18
+    assert at_cap["dataset_runs"]["n"] == 18 == sum(bd.is_dataset_run(f) for f in figs)
     assert {k for k in sens if k != "assumed_in_data"} == {"128", "256", "512"}
+    # a shorter assumed run reads less KV per step: every dataset run is predicted faster
+    assert sens["128"]["dataset_runs"]["median_ratio"] < at_cap["dataset_runs"]["median_ratio"]
 
 
 @needs_ref
@@ -157,6 +160,7 @@ def test_markdown_table_has_one_row_per_figure_with_every_column() -> None:
     rows = bd.score(bd.load_held_out())["figures"]
     lines = bd.markdown_table(rows).splitlines()
     assert len(lines) == len(rows) + 2
-    assert all(line.count("|") == 12 for line in lines)
+    assert all(line.count("|") == 13 for line in lines)
     dashboards = [ln for ln in lines[2:] if "| runtime |" in ln]
-    assert dashboards and all(" v0." in ln for ln in dashboards)  # release named
+    assert dashboards and all("| tensorrt-edge-llm 0." in ln for ln in dashboards)  # release
+    assert all(r["provenance"].startswith("predicted:") for r in rows)
