@@ -115,6 +115,36 @@ def test_bare_device_spec_file(tmp_path: Path) -> None:
     assert load_device_spec(f) == spec  # schema_version is not a figure of the device
 
 
+def test_a_rewritten_spec_file_is_read_again_and_copies_are_independent(
+        tmp_path: Path) -> None:
+    """Specs are parsed once per file content: a rewrite of the same size (as fast as the
+    file system's clock can go) is still seen, and changing a returned spec changes no
+    later load."""
+    f = tmp_path / "my.yaml"
+    f.write_text(BARE)
+    first = load_device_spec(f)
+    f.write_text(BARE.replace("memory_bandwidth_gbs: 100", "memory_bandwidth_gbs: 200"))
+    assert load_device_spec(f).memory_bandwidth_gbs == 200
+    first.memory_bandwidth_gbs = 1.0
+    f.write_text(BARE)
+    assert load_device_spec(f).memory_bandwidth_gbs == 100
+
+
+def test_every_shipped_yaml_reads_the_same_with_the_c_parser() -> None:
+    """``edgeprof.files.load_yaml`` (libyaml's parser where PyYAML has it) gives exactly
+    what the pure-Python safe loader gives on every YAML file edgeprof ships."""
+    import yaml
+
+    from edgeprof.files import load_yaml
+
+    root = Path(__file__).resolve().parents[1]
+    files = sorted([*root.glob("profiles/*.yaml"), *root.glob("edgeprof/**/*.yaml")])
+    assert len(files) > 10
+    for f in files:
+        text = f.read_text()
+        assert load_yaml(text) == yaml.safe_load(text), f.name
+
+
 @pytest.mark.parametrize(("text", "needle"), [
     ("schema_version: 2\n" + BARE, "has schema_version 2, newer than this edgeprof"),
     ("schema_version: true\n" + BARE, "field 'schema_version' must be an integer"),

@@ -8,6 +8,8 @@ Shipped specs live in the top-level ``profiles/`` folder, one YAML per device, u
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 from pathlib import Path
 
@@ -137,6 +139,15 @@ def load_device_spec(name_or_path: str | Path) -> DeviceSpec:
     if not path.exists():
         names = ", ".join(list_device_names()) or "none shipped"
         raise UserInputError(f"Unknown device {str(name_or_path)!r}; known: {names}.")
+    # Parsed once per file content (a --points file maps every row's power mode through
+    # here); a copy each call, since callers may change their spec.
+    digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    return _read_spec(path.resolve(), digest).model_copy(deep=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_spec(path: Path, digest: str) -> DeviceSpec:
+    """The parsed spec of ``path`` while its bytes hash to ``digest``."""
     from edgeprof.device._spec_file import read_device_spec_file
 
     return read_device_spec_file(path)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-import yaml
+from edgeprof.files import load_yaml
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ TRTLLM_TORCH_QFORMATS = {"fp8", "nvfp4", "bf16", "fp16"}
 
 def _load(name: str) -> dict[str, Any]:
     text = resources.files("edgeprof").joinpath(f"data/manifest/{name}").read_text()
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     assert isinstance(data, dict), name
     return data
 

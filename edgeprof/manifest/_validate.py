@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from edgeprof.catalog import QUANT_FORMATS, resolve_model
 from edgeprof.errors import EdgeprofError
+from edgeprof.files import load_yaml
 from edgeprof.manifest._engines import (
     ENGINE_QUANTS,
     GGUF_TYPES,
@@ -41,7 +42,7 @@ def read_manifest_file(path: str | Path) -> Any:
     except OSError as exc:  # a folder, no permission
         return ValueError(exc.strerror or "cannot be read")
     try:
-        return json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+        return json.loads(text) if p.suffix.lower() == ".json" else load_yaml(text)
     except (ValueError, RecursionError, yaml.YAMLError) as exc:  # incl. JSONDecodeError
         return exc
 
