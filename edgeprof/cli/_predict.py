@@ -34,6 +34,11 @@ def predict(
         "whose prefix cache shares its prefill (vLLM V1's default): TTFT of one prefill plus "
         "each other sample's last partial KV block. Default: N prefills (vLLM V0, "
         "llama-server, distinct prompts)."),
+    kv_cache_dtype: str = typer.Option(
+        "auto", "--kv-cache-dtype", help="auto (the engine's default cache), fp8 (vLLM on "
+        "compute capability 9.x; TensorRT-LLM / Edge-LLM on Ampere+ GPUs and Thor) or q8_0 "
+        "(llama.cpp): KV memory, and the KV reads of engines whose kernels read it, at 8 "
+        "bits. Spec-derived; answer quality with it is not modelled."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per point (JSONL)."),
 ) -> None:
     """Predict TTFT, decode, end-to-end time, peak memory and energy.
@@ -57,6 +62,7 @@ def predict(
     prof = Profile.load(source)
     if prefix_caching:
         prof = prof.with_prefix_caching()
+    prof = prof.with_kv_cache_dtype(kv_cache_dtype)
     if points is not None:
         pts = read_points(points)
     else:
@@ -98,6 +104,7 @@ def predict(
         d["engine"] = prof.resolved_engine(p_eng)
         d["engine_source"] = ("--engine" if engine else "points file" if p_eng
                               else "the profile's calibration engine")
+        d["kv_cache_dtype"] = kv_cache_dtype
         if d["energy_j"] is None:
             d.pop("energy_j")
             d.pop("avg_power_w")
@@ -122,7 +129,8 @@ def _print_results(results: list[dict]) -> None:
                       f"B={r['batch']}: not predicted: {r['error']}")
             continue
         out.print(f"{r['model']}/{r['quant_format']} I={r['input_tokens']} O={r['output_tokens']} "
-                  f"B={r['batch']} on {r['device']} engine={r['engine']}: "
+                  f"B={r['batch']} on {r['device']} engine={r['engine']}"
+                  f"{'' if r['kv_cache_dtype'] == 'auto' else ' kv=' + r['kv_cache_dtype']}: "
                   f"e2e {r['e2e_s']['value']:.3f} s "
                   f"[{r['e2e_s']['lo']:.3f}, {r['e2e_s']['hi']:.3f}] "
                   f"mem {r['peak_mem_bytes']['value'] / 2**30:.2f} GiB "

@@ -156,6 +156,11 @@ def recommend(
         False, "--prefix-caching", help="The server's prefix cache shares the prompt's "
         "prefill among the N samples (vLLM V1's default, as the exported vLLM manifest "
         "deploys): TTFT of one prefill. Default: N prefills (pessimistic there)."),
+    kv_cache_dtype: str = typer.Option(
+        "auto", "--kv-cache-dtype", help="auto, fp8 (vLLM on compute capability 9.x; "
+        "TensorRT-LLM / Edge-LLM on Ampere+ GPUs and Thor) or q8_0 (llama.cpp): memory (and "
+        "the KV reads of engines that read it) at 8 bits; `export` writes the cache into "
+        "each engine that keeps one here. Answer quality with it is not modelled."),
 ) -> None:
     """Find the most accurate model × quant × budget × samples under a latency SLO."""
     from edgeprof.accuracy import load_accuracy
@@ -195,6 +200,12 @@ def recommend(
         if prefix_caching:
             prof = prof.with_prefix_caching()
             engine_note += f"; {prof.prefill_note()}"
+        prof = prof.with_kv_cache_dtype(kv_cache_dtype)
+        if kv_cache_dtype != "auto":
+            from edgeprof.fit import _kv_cache as kv_cache
+
+            kv_cache.check(kv_cache_dtype, prof.resolved_engine(), prof.device)
+            engine_note += f"; {kv_cache.note(kv_cache_dtype, str(prof.resolved_engine()))}"
     if concurrency != 1:
         from edgeprof.fit._concurrency import ConcurrentProfile
 

@@ -72,7 +72,7 @@ def decode_time(coef: dict[str, float], input_tokens: np.ndarray, output_tokens:
 
 def memory_bytes(coef: dict[str, float], arch: ArchSpec, weight_bytes: float,
                  input_tokens: np.ndarray, output_tokens: np.ndarray, batch: np.ndarray,
-                 kv_dtype_bytes: int = 2, *,
+                 kv_dtype_bytes: float = 2, *,
                  shared_tokens: np.ndarray | float = 0.0) -> np.ndarray:
     """weights + KV cache (I+O tokens × batch) + workspace (w0 + w_token·B·padded I).
 
@@ -82,7 +82,7 @@ def memory_bytes(coef: dict[str, float], arch: ArchSpec, weight_bytes: float,
     b = np.asarray(batch, float)
     tokens = np.asarray(input_tokens, float) + np.asarray(output_tokens, float)
     stored = tokens * b - (b - 1.0) * np.asarray(shared_tokens, float)
-    kv = arch.kv_bytes_per_token(kv_dtype_bytes) * stored
+    kv = arch.kv_bytes_per_token(2) * (kv_dtype_bytes / 2.0) * stored
     ws = coef.get("workspace_bytes", 0.0) + coef.get("workspace_per_token_bytes", 0.0) * b * \
         padded(input_tokens)
     return weight_bytes + kv + ws

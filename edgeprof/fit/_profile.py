@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from edgeprof.device._spec import (
 from edgeprof.errors import DataFormatError, UnsupportedError, UserInputError
 from edgeprof.estimates import Estimate, Provenance
 from edgeprof.fit import _forms as forms
+from edgeprof.fit import _kv_cache as kv_cache
 from edgeprof.fit._engine_terms import as_calibration, normalize_engine
 from edgeprof.fit._prefix_cache import applies, prefill_shape, shared_prompt_tokens
 from edgeprof.fit._robust import extrapolation_factor, widen
@@ -88,7 +89,7 @@ class _Plan:
     entry: FitEntry | None
     widen: float = 1.0
     note: str | None = None
-    kv_bytes: int = 2  # bytes per KV-cache element (1: the engine reads an FP8 cache)
+    kv_bytes: float = 2  # bytes per KV-cache element (1: FP8; 34/32: llama.cpp q8_0)
 
 
 class Profile:
@@ -108,12 +109,15 @@ class Profile:
         #: set by with_prefix_caching: N samples of one prompt share its prefill where the
         #: engine's prefix cache allows (edgeprof.fit._prefix_cache); else N prefills
         self.prefix_caching = False
+        #: set by with_kv_cache_dtype: auto, or an 8-bit cache (edgeprof.fit._kv_cache)
+        self.kv_cache_dtype = "auto"
 
     def with_engine(self, engine: str | None) -> Profile:
         """This profile predicting for ``engine`` (None: its calibration engine)."""
         other = Profile(self.device, self.fits, self.calibration, self.provenance)
         other.engine = normalize_engine(engine) if engine else None
         other.prefix_caching = self.prefix_caching
+        other.kv_cache_dtype = self.kv_cache_dtype
         return other
 
     def with_prefix_caching(self, on: bool = True) -> Profile:
@@ -122,6 +126,17 @@ class Profile:
         shares it (:mod:`edgeprof.fit._prefix_cache`)."""
         other = self.with_engine(self.engine)
         other.prefix_caching = on
+        return other
+
+    def with_kv_cache_dtype(self, dtype: str) -> Profile:
+        """This profile predicting with a ``dtype`` KV cache (``auto``: the engine's
+        default). A prediction for an engine that keeps no such cache on this device is a
+        one-line error (:mod:`edgeprof.fit._kv_cache`)."""
+        if dtype not in kv_cache.KV_CACHE_DTYPES:
+            raise UserInputError(f"--kv-cache-dtype {dtype!r} is not one of "
+                                 f"{', '.join(kv_cache.KV_CACHE_DTYPES)}.")
+        other = self.with_engine(self.engine)
+        other.kv_cache_dtype = dtype
         return other
 
     def prefill_note(self, batch: int | None = None, engine: str | None = None) -> str | None:
@@ -333,6 +348,8 @@ class Profile:
             plan.provenance = Provenance.EMULATED
             plan.note = "; ".join(n for n in (plan.note, f"{q} has no native kernels on "
                                   f"{self.device.name}: fitted on emulated runs") if n)
+        if self.kv_cache_dtype != "auto":
+            plan = self._with_kv_cache(plan, eng)
         if eng:
             plan.note = "; ".join(n for n in (plan.note, f"engine {eng}") if n)
         self._plans[key] = plan
@@ -415,7 +432,25 @@ class Profile:
         note = f"{how}, then {carried}" if base.provenance is not Provenance.FITTED and how \
             else carried
         return _Plan(arch, q, p, d, base.pre_iv, base.dec_iv, Provenance.SPEC, base.entry,
-                     widen=max(base.widen, TRANSFER_WIDEN), note=note)
+                     widen=max(base.widen, TRANSFER_WIDEN), note=note, kv_bytes=base.kv_bytes)
+
+    def _with_kv_cache(self, plan: _Plan, engine: str | None) -> _Plan:
+        """``plan`` with the 8-bit KV cache asked for: memory (and, where the engine's
+        kernels read the stored cache, the decode KV term) at its stored size; labeled
+        spec-derived, since no fit saw such a cache."""
+        dtype = self.kv_cache_dtype
+        kv_cache.check(dtype, engine, self.device)
+        assert engine is not None  # check() refuses an 8-bit cache without an engine
+        stored = kv_cache.STORED_BYTES[dtype]
+        decode = dict(plan.decode)
+        if engine in kv_cache.READS_STORED:
+            decode["kv_s"] = decode.get("kv_s", 0.0) * stored / plan.kv_bytes
+        said = kv_cache.note(dtype, engine)
+        note = plan.note if said in (plan.note or "") else \
+            "; ".join(n for n in (plan.note, said) if n)  # a plan carried across modes has it
+        return replace(plan, decode=decode, kv_bytes=stored,
+                       provenance=Provenance.SPEC if plan.provenance is Provenance.FITTED
+                       else plan.provenance, note=note)
 
     # ---------------------------------------------------------------- prediction
     def predict_grid(self, model: str, quant: str, input_tokens: int | np.ndarray,
@@ -483,7 +518,7 @@ class Profile:
         if rec and plan.entry and plan.entry.quant == plan.quant:
             coef = rec.coef
             mem = forms.memory_bytes(coef, plan.arch, coef["weight_bytes"], i, o, b,
-                                     shared_tokens=shared)
+                                     plan.kv_bytes, shared_tokens=shared)
             lo, hi = _iv(rec)
         else:
             coef = {"workspace_bytes": MEMORY_SPEC_WORKSPACE * weights + 256 * 2**20}
@@ -537,6 +572,11 @@ class Profile:
         if batch > 1 and applies(self.resolved_engine(engine), self.prefix_caching):
             shared = f"the prompt's cached KV blocks held once for the {batch} samples"
             mem = mem.model_copy(update={"note": "; ".join(n for n in (mem.note, shared) if n)})
+        if self.kv_cache_dtype != "auto":
+            size = f"{kv_cache.STORED_BYTES[self.kv_cache_dtype]:g}"
+            held = f"KV cache in {self.kv_cache_dtype} at {size} bytes per element"
+            mem = mem.model_copy(update={"note": "; ".join(n for n in (mem.note, held) if n),
+                                         "provenance": Provenance.SPEC})
         has_energy = bool(np.isfinite(energy.value))
         power = None
         if has_energy:

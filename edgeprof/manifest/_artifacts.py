@@ -117,11 +117,13 @@ def _compressor_recipe(model: str, scheme: str, out: str) -> str:
             "tokenizer.save_pretrained(OUT)\n")
 
 
-def vllm_command(served: str, *, seq: int, n: int, gpu_mem: float, dtype: str) -> str:
+def vllm_command(served: str, *, seq: int, n: int, gpu_mem: float, dtype: str,
+                 kv_cache_dtype: str = "auto") -> str:
     """No ``--quantization``: vLLM reads the method from the checkpoint's config (the
     RedHatAI model cards serve their checkpoints with a bare ``vllm serve <repo>``)."""
+    kv = [] if kv_cache_dtype == "auto" else ["--kv-cache-dtype", kv_cache_dtype]
     return join(["vllm", "serve", served, "--max-model-len", seq, "--max-num-seqs", n,
-                 "--gpu-memory-utilization", gpu_mem, "--dtype", dtype])
+                 "--gpu-memory-utilization", gpu_mem, "--dtype", dtype, *kv])
 
 
 # ----------------------------------------------------------------------------- llama.cpp
@@ -159,10 +161,13 @@ def gguf_artifact(s: Subject) -> Artifact:
 
 
 def llama_command(served: str, *, ctx: int, n: int, budget: int, temperature: float,
-                  top_p: float) -> str:
+                  top_p: float, cache_type: str = "f16") -> str:
+    """A quantized cache is given for K and V alike (CUDA builds compile flash attention
+    for matching K/V types only), with ``-fa on``: a quantized V cache requires it."""
+    kv = [] if cache_type == "f16" else ["-ctk", cache_type, "-ctv", cache_type, "-fa", "on"]
     return join(["llama-server", "-m", served, "-c", ctx, "--parallel", n,
                  "-ngl", LLAMA_CPP_GPU_LAYERS, "-n", budget, "--temp", temperature,
-                 "--top-p", top_p])
+                 "--top-p", top_p, *kv])
 
 
 # -------------------------------------------------------------------------- TensorRT-LLM

@@ -72,6 +72,30 @@ def _trtllm_fp8_kv(device: str, s: art.Subject) -> bool:
         return False
 
 
+def _kv_caches(device: str, asked: str) -> dict[str, tuple[str, str | None]]:
+    """Per engine section: the KV cache type it is written with and, where the 8-bit cache
+    the recommendation assumed cannot be kept there, why (``edgeprof.fit._kv_cache``)."""
+    from edgeprof.device import load_device_spec
+    from edgeprof.fit import _kv_cache as kv_cache
+
+    default = {"vllm": "auto", "trtllm": "auto", "llama.cpp": "f16"}
+    if asked == "auto":
+        return {e: (d, None) for e, d in default.items()}
+    try:
+        spec = load_device_spec(device)
+    except EdgeprofError:
+        spec = None
+    out: dict[str, tuple[str, str | None]] = {}
+    for engine, form in kv_cache.ENGINE_FORM.items():
+        if spec is not None:
+            why = kv_cache.why_not(form, engine, spec)
+        else:  # llama.cpp keeps q8_0 on every backend; the others depend on the GPU
+            why = None if engine == "llama.cpp" else \
+                f"device {device!r} is not a shipped profile, so whether it can is unknown"
+        out[engine] = (default[engine], why) if why else (form, None)
+    return out
+
+
 def _device_memory(name: str) -> int | None:
     """Total memory of a shipped device profile (vLLM's fraction is of the whole device)."""
     from edgeprof.device import load_device_spec
@@ -108,27 +132,32 @@ def build_manifest(rec: Recommendation, *, temperature: float | None = None,
     subject = art.Subject(name=model.name, source=model.source, arch=arch, fmt=fmt.name, eq=eq)
     versions = pinned_versions()
 
+    kv_asked = rec.provenance.kv_cache_dtype
+    kv = _kv_caches(rec.problem.device, kv_asked)
+
     va = art.vllm_artifact(subject)
     gpu_mem = art.gpu_memory_fraction(w.memory_bytes.hi, device_mem)
     vquant = eq.vllm_quantization if va.kind in ("published", "produce") else None
     vllm = VLLM(version=versions["vllm"], model=va.served, max_model_len=seq,
                 max_num_seqs=gen.n, gpu_memory_utilization=gpu_mem, quantization=vquant,
-                dtype=eq.vllm_dtype, artifact=va,
+                dtype=eq.vllm_dtype, kv_cache_dtype=kv["vllm"][0], artifact=va,
                 command=art.vllm_command(va.served, seq=seq, n=gen.n, gpu_mem=gpu_mem,
-                                         dtype=eq.vllm_dtype)
+                                         dtype=eq.vllm_dtype, kv_cache_dtype=kv["vllm"][0])
                 if va.served else None)
 
     ga = art.gguf_artifact(subject)
     assert ga.served is not None
     llama = LlamaCpp(version=versions["llama.cpp"], ctx_size=gen.n * seq, parallel=gen.n,
                      n_gpu_layers=art.LLAMA_CPP_GPU_LAYERS, n_predict=gen.max_new_tokens,
-                     quant_type=eq.gguf_type, requests_per_answer=gen.n, artifact=ga,
+                     quant_type=eq.gguf_type, cache_type=kv["llama.cpp"][0],
+                     requests_per_answer=gen.n, artifact=ga,
                      command=art.llama_command(ga.served, ctx=gen.n * seq, n=gen.n,
                                                budget=gen.max_new_tokens,
-                                               temperature=gen.temperature, top_p=gen.top_p))
+                                               temperature=gen.temperature, top_p=gen.top_p,
+                                               cache_type=kv["llama.cpp"][0]))
 
-    ta = art.trtllm_artifact(subject, fp8_kv_cache=_trtllm_fp8_kv(rec.problem.device,
-                                                                   subject))
+    trt_fp8_kv = kv["trtllm"][0] == "fp8" or _trtllm_fp8_kv(rec.problem.device, subject)
+    ta = art.trtllm_artifact(subject, fp8_kv_cache=trt_fp8_kv)
     max_num_tokens = gen.n * gen.input_tokens
     kv_frac = art.kv_free_fraction(subject, n=gen.n, seq=seq, limit=limit)
     trt = TensorRTLLM(
@@ -137,11 +166,23 @@ def build_manifest(rec: Recommendation, *, temperature: float | None = None,
         quant_algo=eq.trtllm_quant_algo if ta.kind != "unsupported" else None,
         dtype=eq.trtllm_dtype,
         extra_llm_api_options={"kv_cache_config": {"free_gpu_memory_fraction": kv_frac}},
-        extra_llm_api_options_file=art.TRT_EXTRA_OPTIONS_FILE, artifact=ta,
+        extra_llm_api_options_file=art.TRT_EXTRA_OPTIONS_FILE,
+        kv_cache_dtype="fp8" if trt_fp8_kv and ta.kind == "produce" else "auto", artifact=ta,
         command=art.trtllm_command(ta.served, n=gen.n, max_num_tokens=max_num_tokens, seq=seq)
         if ta.served else None)
 
     notes = [n for n in (eq.note,) if n]
+    if kv_asked != "auto":
+        notes.append(f"Latency and memory were predicted with an 8-bit KV cache "
+                     f"(--kv-cache-dtype {kv_asked}); answer quality with it is not modelled.")
+        if kv["trtllm"][1] is None and trt.kv_cache_dtype != "fp8":
+            kv["trtllm"] = ("auto", "its FP8 KV cache comes with a ModelOpt checkpoint "
+                            "(hf_ptq.py --kv_cache_qformat fp8), and this section serves the "
+                            f"{ta.kind} checkpoint")
+        for engine, (_, why) in kv.items():
+            if why:
+                notes.append(f"{engine} keeps a 16-bit KV cache here ({why}): its KV cache "
+                             f"takes about twice the memory the recommendation assumed.")
     notes.append(f"llama-server answers one choice per request: send the {gen.n} samples as "
                  f"{gen.n} concurrent requests (one per --parallel slot), then majority-vote.")
     if model.scaled_from:

@@ -65,6 +65,10 @@ TRTLLM_QUANT_ALGOS = {"FP8", "W8A8_SQ_PER_CHANNEL", "W4A16_AWQ", "W4A16_GPTQ", "
 VLLM_QUANTIZATIONS = {"fp8", "awq", "gptq", "awq_marlin", "gptq_marlin", "compressed-tensors",
                       "bitsandbytes", "gguf", "modelopt"}
 VLLM_DTYPES = {"auto", "half", "float16", "bfloat16", "float", "float32"}
+#: vLLM --kv-cache-dtype values (vllm/config/cache.py CacheDType, 0.11.0, less fp8_inc)
+VLLM_KV_CACHE_DTYPES = {"auto", "fp8", "fp8_e4m3", "fp8_e5m2"}
+#: llama-server -ctk / -ctv values (tools/server/README.md at the pinned commit)
+LLAMA_CPP_CACHE_TYPES = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"}
 GGUF_TYPES = {"F32", "F16", "BF16", "Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q4_K_M", "Q4_K_S",
               "Q4_0", "Q3_K_M", "Q2_K", "IQ4_XS"}
 #: ModelOpt --qformat values the TensorRT-LLM PyTorch backend serves (huggingface_example.sh).

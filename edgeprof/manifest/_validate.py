@@ -16,8 +16,10 @@ from edgeprof.files import load_yaml
 from edgeprof.manifest._engines import (
     ENGINE_QUANTS,
     GGUF_TYPES,
+    LLAMA_CPP_CACHE_TYPES,
     TRTLLM_QUANT_ALGOS,
     VLLM_DTYPES,
+    VLLM_KV_CACHE_DTYPES,
     VLLM_METHODS_FOR,
     VLLM_QUANTIZATIONS,
     published_repos,
@@ -92,7 +94,16 @@ def consistency(m: Manifest) -> list[str]:
         out.append(f"engines.vllm.quantization: unknown method {v.quantization!r}")
     if v.dtype not in VLLM_DTYPES:
         out.append(f"engines.vllm.dtype: unknown dtype {v.dtype!r}")
+    if v.kv_cache_dtype not in VLLM_KV_CACHE_DTYPES:
+        out.append(f"engines.vllm.kv_cache_dtype: unknown KV-cache dtype {v.kv_cache_dtype!r}")
+    elif v.command and (v.kv_cache_dtype != "auto") != (
+            f"--kv-cache-dtype {v.kv_cache_dtype}" in v.command):
+        out.append(f"engines.vllm.command does not serve kv_cache_dtype {v.kv_cache_dtype}")
     c = e.llama_cpp
+    if c.cache_type not in LLAMA_CPP_CACHE_TYPES:
+        out.append(f"engines.llama_cpp.cache_type: unknown KV cache type {c.cache_type!r}")
+    elif (c.cache_type != "f16") != (f"-ctk {c.cache_type} -ctv {c.cache_type}" in c.command):
+        out.append(f"engines.llama_cpp.command does not serve cache_type {c.cache_type}")
     if c.parallel < g.n:
         out.append(f"engines.llama_cpp.parallel {c.parallel} < n {g.n}")
     if c.ctx_size < c.parallel * need:

@@ -100,7 +100,8 @@ def recommend(profile: LatencyModel, accuracy: AccuracyModel, problem: Problem, 
             accuracy_source=accuracy.source, edgeprof_version=__version__,
             timestamp=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             accuracy_kind=getattr(accuracy, "kind", None), accuracy_benchmark=accuracy_benchmark,
-            concurrency=int(getattr(profile, "concurrency", 1))),
+            concurrency=int(getattr(profile, "concurrency", 1)),
+            kv_cache_dtype=str(getattr(profile, "kv_cache_dtype", "auto"))),
         notes=all_notes, min_slo_s=min_slo)
     rec.provenance.sources = _sources(grid, profile, [*rec.runner_ups, *front_lat,
                                                       *front_energy, *points])

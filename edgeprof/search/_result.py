@@ -75,6 +75,8 @@ class RecProvenance(BaseModel):
     accuracy_kind: str | None = None
     accuracy_benchmark: str | None = None
     concurrency: int = 1
+    #: the KV cache latency and memory were predicted with (edgeprof.fit._kv_cache)
+    kv_cache_dtype: str = "auto"
     sources: dict[str, RowSources] = Field(default_factory=dict)
 
 

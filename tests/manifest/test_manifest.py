@@ -328,3 +328,44 @@ def test_an_nvfp4_winner_is_refused_in_one_line_not_exported_wrong(profile) -> N
 
     with pytest.raises(UnsupportedError, match=r"not nvfp4 .*QuantAlgo\.NVFP4.*--quants"):
         build_manifest(_as(_rec(profile), "deepseek-r1-distill-qwen-1.5b", "nvfp4"))
+
+
+def test_an_8_bit_kv_cache_goes_into_each_engine_that_keeps_one_here(
+        tmp_path: Path, capsys) -> None:
+    """On an H100 vLLM serves `--kv-cache-dtype fp8` (FlashAttention 3) and llama.cpp
+    q8_0; the TensorRT-LLM section serves the unquantized checkpoint, so it says its cache
+    stays 16-bit. A hand edit that drops the flag is caught; the recommendation's memory
+    is below the 16-bit one."""
+    rec, man = tmp_path / "rec.json", tmp_path / "manifest.yaml"
+    args = ["recommend", "--device", "h100-sxm", "--engine", "vllm", "--budget", "20s",
+            "--models", "qwen2.5-1.5b", "--quants", "bf16", "--max-samples", "8", "--json"]
+    assert main([*args, "--out", str(rec), "--kv-cache-dtype", "fp8"]) == 0
+    eight = json.loads(capsys.readouterr().out)
+    assert main(args) == 0
+    sixteen = json.loads(capsys.readouterr().out)
+    assert eight["provenance"]["kv_cache_dtype"] == "fp8"
+    w8, w16 = eight["winner"], sixteen["winner"]
+    if (w8["samples"], w8["budget"]) == (w16["samples"], w16["budget"]):
+        assert w8["memory_bytes"]["value"] < w16["memory_bytes"]["value"]
+    assert main(["export", str(rec), "--out", str(man)]) == 0
+    assert main(["validate", str(man)]) == 0
+    m = yaml.safe_load(man.read_text())
+    e = m["engines"]
+    assert e["vllm"]["kv_cache_dtype"] == "fp8"
+    assert "--kv-cache-dtype fp8" in e["vllm"]["command"]
+    assert e["llama_cpp"]["cache_type"] == "q8_0" and "-ctk q8_0 -ctv q8_0 -fa on" in \
+        e["llama_cpp"]["command"]
+    assert e["tensorrt_llm"]["kv_cache_dtype"] == "auto"
+    assert any(n.startswith("trtllm keeps a 16-bit KV cache here") for n in e["notes"])
+    e["vllm"]["command"] = e["vllm"]["command"].replace(" --kv-cache-dtype fp8", "")
+    man.write_text(yaml.safe_dump(m))
+    capsys.readouterr()
+    assert main(["validate", str(man)]) == 2
+    assert "does not serve kv_cache_dtype fp8" in capsys.readouterr().err
+
+
+def test_recommend_refuses_an_8_bit_cache_the_engine_cannot_keep(capsys) -> None:
+    assert main(["recommend", "--device", "jetson-orin-nano-8gb", "--budget", "20s",
+                 "--kv-cache-dtype", "fp8"]) == 2
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert lines == [lines[0]] and "FlashAttention 3 on compute capability 9.x" in lines[0]

@@ -94,3 +94,70 @@ def test_llama_cpp_manifest_serves_answers_of_its_length(tmp_path: Path) -> None
         assert a["usage"]["completion_tokens"] == gen["max_new_tokens"], a["usage"]
         assert a["usage"]["prompt_tokens"] <= gen["input_tokens"], a["usage"]
         assert a["choices"][0]["finish_reason"] == "length"
+
+
+def _kv_cache_bytes(gguf: Path, cache_type: int, tmp_path: Path) -> int:
+    """llama.cpp's own report of its KV cache for 2048 cells (run in a child process, whose
+    stderr carries llama.cpp's log), after it answered with that cache."""
+    import subprocess
+
+    script = (
+        "import sys, llama_cpp\n"
+        f"llm = llama_cpp.Llama({str(gguf)!r}, n_ctx=2048, n_threads=1, type_k={cache_type}, "
+        f"type_v={cache_type}, flash_attn=True, verbose=True)\n"
+        "out = llm('two plus two is', max_tokens=4, temperature=0.0, "
+        f"logit_bias={{{EOS_TOKEN}: -100.0}})\n"
+        "print('TOKENS', out['usage']['completion_tokens'], file=sys.stderr)\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "TOKENS 4" in run.stderr
+    line = next(ln for ln in run.stderr.splitlines() if "llama_kv_cache: size =" in ln)
+    mib = float(line.split("size =")[1].split("MiB")[0])
+    return round(mib * 2**20)
+
+
+@pytest.mark.slow
+def test_q8_0_kv_cache_is_the_size_edgeprof_predicts_and_the_manifest_serves(
+        tmp_path: Path) -> None:
+    """llama.cpp's measured KV cache, f16 and q8_0, against edgeprof's formula (34 bytes per
+    32 elements); then a recommendation made with --kv-cache-dtype q8_0 exports a command
+    with -ctk q8_0 -ctv q8_0 -fa on, and llama-cpp-python's server run with those settings
+    answers at the manifest's length."""
+    from edgeprof.catalog import resolve_model
+
+    gguf = llama_server.random_gguf(tmp_path, MODEL, "fp16")
+    per_token = resolve_model(MODEL).kv_bytes_per_token(2)
+    f16, q8 = (_kv_cache_bytes(gguf, t, tmp_path) for t in (1, 8))  # GGML_TYPE_F16, Q8_0
+    assert f16 == pytest.approx(per_token * 2048, rel=0.005)
+    assert q8 == pytest.approx(per_token * 2048 * 34 / 64, rel=0.005)
+
+    profile = SyntheticProfile({MODEL: 0.2}, device=synthetic_device())
+    profile.kv_cache_dtype = "q8_0"  # as `recommend --kv-cache-dtype q8_0` sets it
+    accuracy = SyntheticAccuracy({MODEL: 0.7}, {MODEL: 600.0}, samples_max=2,
+                                 quants=("fp16",))
+    rec = recommend(profile, accuracy, Problem(slo_s=60, input_tokens=32,
+                                               memory_limit_bytes=profile.device.memory_bytes),
+                    models=[MODEL], quants=["fp16"], budgets=[12], max_samples=2, trials=4)
+    assert rec.provenance.kv_cache_dtype == "q8_0"
+    (tmp_path / "rec.json").write_text(rec.model_dump_json())
+    man = tmp_path / "manifest.yaml"
+    assert main(["export", str(tmp_path / "rec.json"), "--out", str(man),
+                 "--allow-scaled"]) == 0
+    assert main(["validate", str(man)]) == 0
+    m = yaml.safe_load(man.read_text())
+    cpp = m["engines"]["llama_cpp"]
+    argv = shlex.split(cpp["command"])
+    assert cpp["cache_type"] == "q8_0"
+    assert (_flag(argv, "-ctk"), _flag(argv, "-ctv"), _flag(argv, "-fa")) == (
+        "q8_0", "q8_0", "on")
+    assert any("vllm keeps a 16-bit KV cache here" in n for n in m["engines"]["notes"])
+    slots, ctx, budget = (int(_flag(argv, f)) for f in ("--parallel", "-c", "-n"))
+    with llama_server.running_llama_server(
+            gguf, n_parallel=slots, n_ctx=ctx // slots, timeout_s=120,
+            extra_args=["--type_k", "8", "--type_v", "8", "--flash_attn", "true"]) as base_url:
+        answer = _post(base_url + "/completions", {
+            "prompt": "Question: what is two plus two? Answer:", "max_tokens": budget,
+            "temperature": float(_flag(argv, "--temp")), "seed": 0,
+            "logit_bias": {str(EOS_TOKEN): -100.0}}, timeout_s=120)
+    assert answer["usage"]["completion_tokens"] == budget
