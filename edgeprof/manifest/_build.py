@@ -136,7 +136,13 @@ def build_manifest(rec: Recommendation, *, temperature: float | None = None,
     kv = _kv_caches(rec.problem.device, kv_asked)
 
     va = art.vllm_artifact(subject)
-    gpu_mem = art.gpu_memory_fraction(w.memory_bytes.hi, device_mem)
+    vllm_peak = w.memory_bytes.hi
+    if kv_asked != "auto" and kv["vllm"][0] == "auto" and arch is not None:
+        # vLLM keeps a 16-bit cache here: size its memory share for that, not the 8-bit one
+        from edgeprof.fit._kv_cache import STORED_BYTES
+
+        vllm_peak += arch.kv_bytes_per_token(2) * gen.n * seq * (1 - STORED_BYTES[kv_asked] / 2)
+    gpu_mem = art.gpu_memory_fraction(vllm_peak, device_mem)
     vquant = eq.vllm_quantization if va.kind in ("published", "produce") else None
     vllm = VLLM(version=versions["vllm"], model=va.served, max_model_len=seq,
                 max_num_seqs=gen.n, gpu_memory_utilization=gpu_mem, quantization=vquant,

@@ -369,3 +369,31 @@ def test_recommend_refuses_an_8_bit_cache_the_engine_cannot_keep(capsys) -> None
                  "--kv-cache-dtype", "fp8"]) == 2
     lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert lines == [lines[0]] and "FlashAttention 3 on compute capability 9.x" in lines[0]
+
+
+def test_a_section_left_at_16_bit_sizes_its_memory_for_a_16_bit_cache(
+        tmp_path: Path, capsys) -> None:
+    """Recommended with llama.cpp's q8_0 cache on an Orin Nano, where vLLM keeps a 16-bit
+    one: vLLM's --gpu-memory-utilization covers the winner's peak plus the KV bytes the
+    8-bit cache had saved, not the 8-bit peak."""
+    import math
+
+    from edgeprof.catalog import resolve_model
+    from edgeprof.device import load_device_spec
+
+    rec, man = tmp_path / "rec.json", tmp_path / "manifest.yaml"
+    assert main(["recommend", "--device", "jetson-orin-nano-8gb", "--engine", "llama.cpp",
+                 "--kv-cache-dtype", "q8_0", "--budget", "600s", "--models", "qwen2.5-1.5b",
+                 "--quants", "bf16", "--budgets", "16384", "--max-samples", "4",
+                 "--out", str(rec)]) == 0
+    capsys.readouterr()
+    assert main(["export", str(rec), "--out", str(man)]) == 0
+    w = json.loads(rec.read_text())["winner"]
+    m = yaml.safe_load(man.read_text())
+    seq = m["generation"]["input_tokens"] + m["generation"]["max_new_tokens"]
+    saved = resolve_model("qwen2.5-1.5b").kv_bytes_per_token(2) * w["samples"] * seq * (
+        1 - 34 / 64)
+    total = load_device_spec("jetson-orin-nano-8gb").memory_bytes
+    want = min(0.95, max(0.1, math.ceil(110 * (w["memory_bytes"]["hi"] + saved) / total) / 100))
+    assert m["engines"]["vllm"]["gpu_memory_utilization"] == pytest.approx(want)
+    assert m["engines"]["vllm"]["kv_cache_dtype"] == "auto"
