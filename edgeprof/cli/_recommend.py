@@ -40,7 +40,9 @@ def load_profile(name_or_path: str) -> Any:
     return Profile.load(name_or_path)
 
 
-def _print_human(rec: Recommendation) -> None:
+def _print_human(rec: Recommendation, notes: list[str] | None = None) -> None:
+    """The winner, runner-ups and fronts as tables; ``notes``: what the latency and memory
+    were predicted with (engine, KV cache, memory limit), printed under the winner."""
     from edgeprof.search._present import winner_rows
 
     pr = rec.problem
@@ -55,6 +57,8 @@ def _print_human(rec: Recommendation) -> None:
             t.add_row(row.label, row.text if row.is_text else
                       f"{row.numbers()} ({row.estimate.provenance})" if row.estimate else "n/a")
         out.print(t)
+        for note in notes or []:
+            out.print(f"Note: {note}.")
     sources = rec.provenance.sources
 
     def source(c: Any) -> str:  # where the row's accuracy and latency come from
@@ -270,7 +274,7 @@ def recommend(
     if json_out:
         print_json(rec.model_dump(mode="json"))
     else:
-        _print_human(rec)
+        _print_human(rec, [*([engine_note] if engine_note else []), *late_notes])
     if rec.winner is not None and rec.winner.accuracy.value <= 0.0:
         err.print("Warning: the best configuration that meets the constraints has predicted "
                   "accuracy 0 — in practice nothing useful fits; relax --budget.")

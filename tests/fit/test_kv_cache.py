@@ -132,3 +132,12 @@ def test_a_measured_fit_carried_to_another_power_mode_is_scaled_once(mode: str |
     assert b.decode["kv_s"] / a.decode["kv_s"] == pytest.approx(34 / 64)
     assert b.kv_bytes == 34 / 32 and b.provenance == "predicted:spec-derived"
     assert (b.note or "").count("KV cache in q8_0") == 1
+
+
+def test_recommend_says_under_the_winner_what_it_predicted_with(run_cli) -> None:
+    code, out, _ = run_cli("recommend", "--device", "jetson-orin-nano-8gb", "--engine",
+                           "llama.cpp", "--kv-cache-dtype", "q8_0", "--budget", "20s")
+    assert code == 0
+    flat = " ".join(out.split())
+    assert "Note: latency predicted for engine llama.cpp (--engine); KV cache in q8_0" in flat
+    assert "Note: memory limit" in flat
