@@ -147,7 +147,9 @@ class PrefillModel(PhaseModel):
 
     ``token_s`` (the per-actual-token slope inside a tile) is fitted only with a padding
     above 1 token (at 1 it is the GEMM term itself) and ``fit_token``; else it stays 0, the
-    form before it existed.
+    form before it existed. ``large_step_factor`` (fixed; 0 = off): a pass over more than
+    ``forms.LARGE_STEP_TOKENS`` tokens, which only a ``chunk_tokens`` budget above that
+    allows, runs the GEMM and token terms that much slower.
     """
 
     phase = "prefill"
@@ -157,10 +159,13 @@ class PrefillModel(PhaseModel):
 
     def __init__(self, arch: ArchSpec, chunk_s: float = 0.0, *, pad_tokens: int = forms.PAD_TOKENS,
                  attn_factor: float = forms.ATTN_FACTOR,
-                 chunk_tokens: int = forms.CHUNK_TOKENS, fit_token: bool = True) -> None:
+                 chunk_tokens: int = forms.CHUNK_TOKENS, fit_token: bool = True,
+                 large_step_factor: float = 0.0) -> None:
         super().__init__({"chunk_s": chunk_s, "pad_tokens": pad_tokens,
                           "attn_factor": attn_factor, "chunk_tokens": chunk_tokens,
-                          "token_s": 0.0})
+                          "token_s": 0.0,
+                          **({"large_step_factor": large_step_factor}
+                             if large_step_factor else {})})
         self.arch = arch
         self.fit_token = fit_token
 

@@ -14,6 +14,7 @@ PAD_TOKENS = 128          # tensor-core tile: prefill cost steps at multiples of
 TILE_TOKENS = 256         # rows (tokens) of cuBLAS's largest Ampere tensor-core GEMM tile (256x128)
 CHUNK_TOKENS = 2048       # vLLM's default max_num_batched_tokens with chunked prefill
 ATTN_FACTOR = 2.0         # attention FLOPs run at half the GEMM efficiency (prior)
+LARGE_STEP_TOKENS = 2048  # a forward pass over more tokens than this runs large_step_factor slower
 
 
 def padded(tokens: np.ndarray, pad: int = PAD_TOKENS) -> np.ndarray:
@@ -44,8 +45,14 @@ def prefill_time(coef: dict[str, float], arch: ArchSpec, input_tokens: np.ndarra
     pad = int(coef.get("pad_tokens", PAD_TOKENS))
     work = prefill_tflops(arch, input_tokens, batch, pad, coef.get("attn_factor", ATTN_FACTOR))
     tokens = np.asarray(input_tokens, float) * np.asarray(batch, float)
-    chunks = np.ceil(np.maximum(tokens, 1.0) / coef.get("chunk_tokens", CHUNK_TOKENS))
-    return (coef["overhead_s"] + coef["s_per_tflop"] * work + coef.get("token_s", 0.0) * tokens
+    budget = coef.get("chunk_tokens", CHUNK_TOKENS)
+    chunks = np.ceil(np.maximum(tokens, 1.0) / budget)
+    # An engine whose step budget exceeds LARGE_STEP_TOKENS runs such steps in one pass, at
+    # (1 + large_step_factor) of the time per unit of work (absent: 0, the form before it).
+    slow = 1.0 + coef.get("large_step_factor", 0.0) * (np.minimum(tokens, budget)
+                                                       > LARGE_STEP_TOKENS)
+    return (coef["overhead_s"] + slow * (coef["s_per_tflop"] * work
+                                         + coef.get("token_s", 0.0) * tokens)
             + (chunks - 1.0) * coef.get("chunk_s", 0.0))
 
 
