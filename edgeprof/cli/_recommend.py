@@ -205,11 +205,9 @@ def recommend(
             prof = prof.with_prefix_caching()
             engine_note += f"; {prof.prefill_note()}"
         prof = prof.with_kv_cache_dtype(kv_cache_dtype)
-        if kv_cache_dtype != "auto":
-            from edgeprof.fit import _kv_cache as kv_cache
-
-            kv_cache.check(kv_cache_dtype, prof.resolved_engine(), prof.device)
-            engine_note += f"; {kv_cache.note(kv_cache_dtype, str(prof.resolved_engine()))}"
+        kv_note = prof.kv_cache_note()  # refuses, in one line, a cache the engine cannot keep
+        if kv_note:
+            engine_note += f"; {kv_note}"
     if concurrency != 1:
         from edgeprof.fit._concurrency import ConcurrentProfile
 

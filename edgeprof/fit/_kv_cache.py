@@ -94,11 +94,15 @@ def check(dtype: str, engine: str | None, device: DeviceSpec) -> None:
         raise UserInputError(f"--kv-cache-dtype {dtype}: {reason}.")
 
 
+def held(dtype: str) -> str:
+    """``KV cache in q8_0 (1.0625 bytes per element)``: how every output names the cache."""
+    size = STORED_BYTES[dtype]
+    return f"KV cache in {dtype} ({size:g} {'byte' if size == 1 else 'bytes'} per element)"
+
+
 def note(dtype: str, engine: str) -> str:
     """What a prediction with ``dtype`` assumed."""
     reads = ("KV reads and memory" if engine in READS_STORED else
              "KV memory (vLLM's decode reads stay at 2 bytes: no fused dequantization)")
-    size = STORED_BYTES[dtype]
-    unit = "byte" if size == 1 else "bytes"
-    return (f"KV cache in {dtype} ({size:g} {unit} per element): {reads} at that size; not "
-            "measured with an 8-bit cache, and answer quality with it is not modelled")
+    return (f"{held(dtype)}: {reads} at that size; not measured with an 8-bit cache, and "
+            "answer quality with it is not modelled")

@@ -139,6 +139,15 @@ class Profile:
         other.kv_cache_dtype = dtype
         return other
 
+    def kv_cache_note(self, engine: str | None = None) -> str | None:
+        """What predictions for ``engine`` (None: the resolved one) assume of the KV cache;
+        None for ``auto``. A one-line error where that engine keeps no such cache here."""
+        if self.kv_cache_dtype == "auto":
+            return None
+        eng = self.resolved_engine(engine)
+        kv_cache.check(self.kv_cache_dtype, eng, self.device)
+        return kv_cache.note(self.kv_cache_dtype, str(eng))
+
     def prefill_note(self, batch: int | None = None, engine: str | None = None) -> str | None:
         """What the TTFT at ``batch`` (None: any N) assumes about the prompt's prefills."""
         if not self.prefix_caching or (batch is not None and batch <= 1):
@@ -573,8 +582,7 @@ class Profile:
             shared = f"the prompt's cached KV blocks held once for the {batch} samples"
             mem = mem.model_copy(update={"note": "; ".join(n for n in (mem.note, shared) if n)})
         if self.kv_cache_dtype != "auto":
-            size = f"{kv_cache.STORED_BYTES[self.kv_cache_dtype]:g}"
-            held = f"KV cache in {self.kv_cache_dtype} at {size} bytes per element"
+            held = kv_cache.held(self.kv_cache_dtype)
             mem = mem.model_copy(update={"note": "; ".join(n for n in (mem.note, held) if n),
                                          "provenance": Provenance.SPEC})
         has_energy = bool(np.isfinite(energy.value))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from edgeprof.catalog import ArchSpec
 from edgeprof.manifest._engines import (
+    KV_CACHE_16_BIT,
     TRTLLM_TORCH_QFORMATS,
     EngineQuant,
     pinned_versions,
@@ -118,10 +119,11 @@ def _compressor_recipe(model: str, scheme: str, out: str) -> str:
 
 
 def vllm_command(served: str, *, seq: int, n: int, gpu_mem: float, dtype: str,
-                 kv_cache_dtype: str = "auto") -> str:
+                 kv_cache_dtype: str = KV_CACHE_16_BIT["vllm"]) -> str:
     """No ``--quantization``: vLLM reads the method from the checkpoint's config (the
     RedHatAI model cards serve their checkpoints with a bare ``vllm serve <repo>``)."""
-    kv = [] if kv_cache_dtype == "auto" else ["--kv-cache-dtype", kv_cache_dtype]
+    kv = [] if kv_cache_dtype == KV_CACHE_16_BIT["vllm"] else ["--kv-cache-dtype",
+                                                               kv_cache_dtype]
     return join(["vllm", "serve", served, "--max-model-len", seq, "--max-num-seqs", n,
                  "--gpu-memory-utilization", gpu_mem, "--dtype", dtype, *kv])
 
@@ -161,10 +163,11 @@ def gguf_artifact(s: Subject) -> Artifact:
 
 
 def llama_command(served: str, *, ctx: int, n: int, budget: int, temperature: float,
-                  top_p: float, cache_type: str = "f16") -> str:
+                  top_p: float, cache_type: str = KV_CACHE_16_BIT["llama.cpp"]) -> str:
     """A quantized cache is given for K and V alike (CUDA builds compile flash attention
     for matching K/V types only), with ``-fa on``: a quantized V cache requires it."""
-    kv = [] if cache_type == "f16" else ["-ctk", cache_type, "-ctv", cache_type, "-fa", "on"]
+    kv = [] if cache_type == KV_CACHE_16_BIT["llama.cpp"] else \
+        ["-ctk", cache_type, "-ctv", cache_type, "-fa", "on"]
     return join(["llama-server", "-m", served, "-c", ctx, "--parallel", n,
                  "-ngl", LLAMA_CPP_GPU_LAYERS, "-n", budget, "--temp", temperature,
                  "--top-p", top_p, *kv])

@@ -10,10 +10,16 @@ import yaml
 
 from edgeprof import __version__
 from edgeprof.catalog import ArchSpec, get_quant, resolve_model
-from edgeprof.errors import EdgeprofError, InfeasibleError, UnsupportedError, UserInputError
+from edgeprof.errors import (
+    DataFormatError,
+    EdgeprofError,
+    InfeasibleError,
+    UnsupportedError,
+    UserInputError,
+)
 from edgeprof.files import atomic_write, check_output_path
 from edgeprof.manifest import _artifacts as art
-from edgeprof.manifest._engines import ENGINE_QUANTS, pinned_versions
+from edgeprof.manifest._engines import ENGINE_QUANTS, KV_CACHE_16_BIT, pinned_versions
 from edgeprof.manifest._schema import (
     VLLM,
     Engines,
@@ -78,7 +84,11 @@ def _kv_caches(device: str, asked: str) -> dict[str, tuple[str, str | None]]:
     from edgeprof.device import load_device_spec
     from edgeprof.fit import _kv_cache as kv_cache
 
-    default = {"vllm": "auto", "trtllm": "auto", "llama.cpp": "f16"}
+    default = KV_CACHE_16_BIT
+    if asked not in kv_cache.KV_CACHE_DTYPES:
+        raise DataFormatError(f"The recommendation's provenance.kv_cache_dtype {asked!r} is not "
+                              f"one of {', '.join(kv_cache.KV_CACHE_DTYPES)}; run `edgeprof "
+                              "recommend` again rather than editing it.")
     if asked == "auto":
         return {e: (d, None) for e, d in default.items()}
     try:
@@ -94,6 +104,19 @@ def _kv_caches(device: str, asked: str) -> dict[str, tuple[str, str | None]]:
                 f"device {device!r} is not a shipped profile, so whether it can is unknown"
         out[engine] = (default[engine], why) if why else (form, None)
     return out
+
+
+def _kv_bytes(arch: ArchSpec, n: int, seq: int, cache: str | float) -> float:
+    """KV-cache bytes of ``n`` sequences of ``seq`` tokens, stored as ``cache`` (an 8-bit
+    form's name, or bytes per element): the memory model's own KV term."""
+    import numpy as np
+
+    from edgeprof.fit import _forms as forms
+    from edgeprof.fit._kv_cache import STORED_BYTES
+
+    size = STORED_BYTES[cache] if isinstance(cache, str) else cache
+    return float(forms.memory_bytes({}, arch, 0.0, np.array([seq]), np.array([0]),
+                                    np.array([n]), size)[0])
 
 
 def _device_memory(name: str) -> int | None:
@@ -137,11 +160,9 @@ def build_manifest(rec: Recommendation, *, temperature: float | None = None,
 
     va = art.vllm_artifact(subject)
     vllm_peak = w.memory_bytes.hi
-    if kv_asked != "auto" and kv["vllm"][0] == "auto" and arch is not None:
+    if kv_asked != "auto" and kv["vllm"][0] == KV_CACHE_16_BIT["vllm"] and arch is not None:
         # vLLM keeps a 16-bit cache here: size its memory share for that, not the 8-bit one
-        from edgeprof.fit._kv_cache import STORED_BYTES
-
-        vllm_peak += arch.kv_bytes_per_token(2) * gen.n * seq * (1 - STORED_BYTES[kv_asked] / 2)
+        vllm_peak += _kv_bytes(arch, gen.n, seq, 2.0) - _kv_bytes(arch, gen.n, seq, kv_asked)
     gpu_mem = art.gpu_memory_fraction(vllm_peak, device_mem)
     vquant = eq.vllm_quantization if va.kind in ("published", "produce") else None
     vllm = VLLM(version=versions["vllm"], model=va.served, max_model_len=seq,

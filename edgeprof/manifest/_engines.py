@@ -67,6 +67,9 @@ VLLM_QUANTIZATIONS = {"fp8", "awq", "gptq", "awq_marlin", "gptq_marlin", "compre
 VLLM_DTYPES = {"auto", "half", "float16", "bfloat16", "float", "float32"}
 #: vLLM --kv-cache-dtype values (vllm/config/cache.py CacheDType, 0.11.0, less fp8_inc)
 VLLM_KV_CACHE_DTYPES = {"auto", "fp8", "fp8_e4m3", "fp8_e5m2"}
+#: What each engine section writes for a 16-bit KV cache (its default: vLLM's "auto" on a
+#: 16-bit checkpoint, llama-server's "f16", a TensorRT-LLM checkpoint without an FP8 cache).
+KV_CACHE_16_BIT = {"vllm": "auto", "trtllm": "auto", "llama.cpp": "f16"}
 #: llama-server -ctk / -ctv values (tools/server/README.md at the pinned commit)
 LLAMA_CPP_CACHE_TYPES = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"}
 GGUF_TYPES = {"F32", "F16", "BF16", "Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q4_K_M", "Q4_K_S",

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgeprof.estimates import Estimate
+from edgeprof.manifest._engines import KV_CACHE_16_BIT
 
 MANIFEST_SCHEMA_VERSION = 2
 
@@ -85,7 +86,8 @@ class TensorRTLLM(_Strict):
         default_factory=dict,
         description="written beside the manifest, as extra_llm_api_options_file")
     extra_llm_api_options_file: str
-    kv_cache_dtype: str = Field("auto", description="auto or fp8 (the ModelOpt checkpoint's "
+    kv_cache_dtype: str = Field(KV_CACHE_16_BIT["trtllm"], description="auto or fp8 (the "
+                                "ModelOpt checkpoint's "
                                 "KV cache, read by trtllm-serve)")
     artifact: Artifact
     command: str | None
@@ -99,7 +101,8 @@ class VLLM(_Strict):
     gpu_memory_utilization: float = Field(gt=0, le=1)
     quantization: str | None
     dtype: str
-    kv_cache_dtype: str = Field("auto", description="--kv-cache-dtype (auto or fp8)")
+    kv_cache_dtype: str = Field(KV_CACHE_16_BIT["vllm"],
+                                description="--kv-cache-dtype (auto or fp8)")
     artifact: Artifact
     command: str | None
 
@@ -111,7 +114,8 @@ class LlamaCpp(_Strict):
     n_gpu_layers: int = Field(ge=0, description="-ngl: layers offloaded to the GPU")
     n_predict: int = Field(gt=0, description="-n: max tokens per completion")
     quant_type: str = Field(description="GGUF type, e.g. Q8_0, Q4_K_M")
-    cache_type: str = Field("f16", description="-ctk / -ctv: the KV cache type (f16, q8_0)")
+    cache_type: str = Field(KV_CACHE_16_BIT["llama.cpp"],
+                            description="-ctk / -ctv: the KV cache type (f16, q8_0)")
     requests_per_answer: int = Field(gt=0, description="llama-server takes one choice per "
                                                        "request: N samples are N requests")
     artifact: Artifact

@@ -16,6 +16,7 @@ from edgeprof.files import load_yaml
 from edgeprof.manifest._engines import (
     ENGINE_QUANTS,
     GGUF_TYPES,
+    KV_CACHE_16_BIT,
     LLAMA_CPP_CACHE_TYPES,
     TRTLLM_QUANT_ALGOS,
     VLLM_DTYPES,
@@ -61,7 +62,7 @@ def problems(data: Any) -> list[str]:
         m = Manifest.model_validate(data)
     except ValidationError as exc:
         return [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
-    return consistency(m) + command_problems(m) + provenance_problems(m)
+    return consistency(m) + command_problems(m) + kv_cache_problems(m) + provenance_problems(m)
 
 
 def consistency(m: Manifest) -> list[str]:
@@ -94,16 +95,7 @@ def consistency(m: Manifest) -> list[str]:
         out.append(f"engines.vllm.quantization: unknown method {v.quantization!r}")
     if v.dtype not in VLLM_DTYPES:
         out.append(f"engines.vllm.dtype: unknown dtype {v.dtype!r}")
-    if v.kv_cache_dtype not in VLLM_KV_CACHE_DTYPES:
-        out.append(f"engines.vllm.kv_cache_dtype: unknown KV-cache dtype {v.kv_cache_dtype!r}")
-    elif v.command and (v.kv_cache_dtype != "auto") != (
-            f"--kv-cache-dtype {v.kv_cache_dtype}" in v.command):
-        out.append(f"engines.vllm.command does not serve kv_cache_dtype {v.kv_cache_dtype}")
     c = e.llama_cpp
-    if c.cache_type not in LLAMA_CPP_CACHE_TYPES:
-        out.append(f"engines.llama_cpp.cache_type: unknown KV cache type {c.cache_type!r}")
-    elif (c.cache_type != "f16") != (f"-ctk {c.cache_type} -ctv {c.cache_type}" in c.command):
-        out.append(f"engines.llama_cpp.command does not serve cache_type {c.cache_type}")
     if c.parallel < g.n:
         out.append(f"engines.llama_cpp.parallel {c.parallel} < n {g.n}")
     if c.ctx_size < c.parallel * need:
@@ -195,6 +187,54 @@ def command_problems(m: Manifest) -> list[str]:
             if eng.artifact.served not in served:
                 out.append(f"engines.{key}.command does not serve the artifact "
                            f"{eng.artifact.served!r}")
+    return out
+
+
+def _flag_value(command: str | None, names: tuple[str, ...], default: str) -> str | None:
+    """The value given to the first of ``names`` in ``command`` (``default`` when none is
+    given); None when the command does not split into words (command_problems says why)."""
+    if command is None or roundtrip_problem(command) is not None:
+        return None
+    argv = shlex.split(command)
+    for k, word in enumerate(argv):
+        flag, eq, value = word.partition("=")
+        if flag in names:
+            return value if eq else (argv[k + 1] if k + 1 < len(argv) else "")
+    return default
+
+
+def kv_cache_problems(m: Manifest) -> list[str]:
+    """Each engine's KV-cache field is a value that engine knows, and its commands serve it."""
+    out: list[str] = []
+    e = m.engines
+    v, c, t = e.vllm, e.llama_cpp, e.tensorrt_llm
+    if v.kv_cache_dtype not in VLLM_KV_CACHE_DTYPES:
+        out.append(f"engines.vllm.kv_cache_dtype: unknown KV-cache dtype {v.kv_cache_dtype!r}")
+    served = _flag_value(v.command, ("--kv-cache-dtype",), KV_CACHE_16_BIT["vllm"])
+    if served not in (None, v.kv_cache_dtype):
+        out.append(f"engines.vllm.command serves --kv-cache-dtype {served}, not the section's "
+                   f"kv_cache_dtype {v.kv_cache_dtype}")
+    if c.cache_type not in LLAMA_CPP_CACHE_TYPES:
+        out.append(f"engines.llama_cpp.cache_type: unknown KV cache type {c.cache_type!r}")
+    for names in (("-ctk", "--cache-type-k"), ("-ctv", "--cache-type-v")):
+        served = _flag_value(c.command, names, KV_CACHE_16_BIT["llama.cpp"])
+        if served not in (None, c.cache_type):
+            out.append(f"engines.llama_cpp.command serves {names[0]} {served}, not the "
+                       f"section's cache_type {c.cache_type}")
+    if c.cache_type not in ("f32", "f16", "bf16") and \
+            _flag_value(c.command, ("-fa", "--flash-attn"), "auto") == "off":
+        out.append(f"engines.llama_cpp.command: a {c.cache_type} V cache needs flash "
+                   "attention, and -fa is off")
+    if t.kv_cache_dtype not in ("auto", "fp8"):
+        out.append(f"engines.tensorrt_llm.kv_cache_dtype: {t.kv_cache_dtype!r} is not auto or "
+                   "fp8")
+    for i, step in enumerate(t.artifact.steps):
+        qformat = _flag_value(step.command, ("--kv_cache_qformat",), "")
+        if step.tool == "hf_ptq.py" and qformat is not None and \
+                (qformat == "fp8") != (t.kv_cache_dtype == "fp8"):
+            out.append(f"engines.tensorrt_llm.artifact.steps[{i}] makes a --kv_cache_qformat "
+                       f"{qformat or '(unset)'} checkpoint, but kv_cache_dtype is "
+                       f"{t.kv_cache_dtype}")
     return out
 
 

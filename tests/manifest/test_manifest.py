@@ -361,7 +361,8 @@ def test_an_8_bit_kv_cache_goes_into_each_engine_that_keeps_one_here(
     man.write_text(yaml.safe_dump(m))
     capsys.readouterr()
     assert main(["validate", str(man)]) == 2
-    assert "does not serve kv_cache_dtype fp8" in capsys.readouterr().err
+    assert "serves --kv-cache-dtype auto, not the section's kv_cache_dtype fp8" in \
+        capsys.readouterr().err
 
 
 def test_recommend_refuses_an_8_bit_cache_the_engine_cannot_keep(capsys) -> None:
@@ -397,3 +398,57 @@ def test_a_section_left_at_16_bit_sizes_its_memory_for_a_16_bit_cache(
     want = min(0.95, max(0.1, math.ceil(110 * (w["memory_bytes"]["hi"] + saved) / total) / 100))
     assert m["engines"]["vllm"]["gpu_memory_utilization"] == pytest.approx(want)
     assert m["engines"]["vllm"]["kv_cache_dtype"] == "auto"
+
+
+def _q8(e: dict) -> None:
+    """A hand-made llama.cpp q8_0 section (as export writes it)."""
+    e["llama_cpp"].update(cache_type="q8_0",
+                          command=e["llama_cpp"]["command"] + " -ctk q8_0 -ctv q8_0 -fa on")
+
+
+@pytest.mark.parametrize(("edit", "expect"), [
+    (lambda e: e["vllm"].update(kv_cache_dtype="fp8"),
+     "engines.vllm.command serves --kv-cache-dtype auto, not the section's kv_cache_dtype fp8"),
+    (lambda e: e["vllm"].update(kv_cache_dtype="fp8", command=e["vllm"]["command"]
+                                + " --kv-cache-dtype fp8_e5m2"),
+     "serves --kv-cache-dtype fp8_e5m2, not the section's kv_cache_dtype fp8"),
+    (lambda e: e["vllm"].update(kv_cache_dtype="int4"), "unknown KV-cache dtype 'int4'"),
+    (lambda e: (_q8(e), e["llama_cpp"].update(
+        command=e["llama_cpp"]["command"].replace("-fa on", "-fa off"))),
+     "a q8_0 V cache needs flash attention, and -fa is off"),
+    (lambda e: (_q8(e), e["llama_cpp"].update(
+        command=e["llama_cpp"]["command"].replace("-ctv q8_0", "-ctv q4_0"))),
+     "serves -ctv q4_0, not the section's cache_type q8_0"),
+    (lambda e: e["llama_cpp"].update(cache_type="q8_0"), "serves -ctk f16, not the section's"),
+    (lambda e: e["tensorrt_llm"].update(kv_cache_dtype="auto"),
+     "makes a --kv_cache_qformat fp8 checkpoint, but kv_cache_dtype is auto"),
+    (lambda e: e["tensorrt_llm"].update(kv_cache_dtype="nvfp4"), "'nvfp4' is not auto or fp8"),
+])
+def test_validate_checks_each_engines_kv_cache(profile, edit, expect) -> None:
+    """On an H100 an FP8 model's TensorRT-LLM checkpoint keeps an FP8 cache (its terms'
+    recipe), so every engine section has a cache field to contradict."""
+    rec = _as(_rec(profile), "deepseek-r1-distill-llama-8b", "fp8")
+    rec = rec.model_copy(update={"problem": rec.problem.model_copy(
+        update={"device": "h100-sxm"})})
+    clean = build_manifest(rec).model_dump(mode="json")
+    assert clean["engines"]["tensorrt_llm"]["kv_cache_dtype"] == "fp8"
+    assert problems(clean) == []
+    _q8(clean["engines"])
+    assert problems(clean) == []  # q8_0 with its flags, as export writes it, is valid
+    m = build_manifest(rec).model_dump(mode="json")
+    edit(m["engines"])
+    found = problems(m)
+    assert any(expect in line for line in found), found
+
+
+def test_export_refuses_an_edited_kv_cache_dtype_in_one_line(profile, tmp_path: Path,
+                                                             capsys) -> None:
+    rec = _rec(profile)
+    data = json.loads(rec.model_dump_json())
+    data["provenance"]["kv_cache_dtype"] = "int3"
+    (tmp_path / "rec.json").write_text(json.dumps(data))
+    assert main(["export", str(tmp_path / "rec.json"), "--out",
+                 str(tmp_path / "m.yaml")]) == 2
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "kv_cache_dtype 'int3' is not one of auto, fp8, q8_0" in lines[0]
+    assert not (tmp_path / "m.yaml").exists()
