@@ -25,11 +25,21 @@ def _ttft(coef: dict, i: float, b: float = 1.0) -> float:
     return float(forms.prefill_time(coef, ARCH, np.array([i]), np.array([b]))[0])
 
 
-def test_absent_or_zero_factor_is_the_form_before_it() -> None:
-    for budget in (2048, 4194):
-        c = COEF | {"chunk_tokens": budget}
-        for i in (1, 2048, 2049, 4097):
-            assert _ttft(c, i) == _ttft(c | {"large_step_factor": 0.0}, i)
+def _form_before_the_factor(coef: dict, i: float, b: float = 1.0) -> float:
+    """The prefill form as it was written before ``large_step_factor`` existed."""
+    work = float(forms.prefill_tflops(ARCH, np.array([i]), np.array([b]), coef["pad_tokens"],
+                                      coef["attn_factor"])[0])
+    chunks = np.ceil(max(i * b, 1.0) / coef["chunk_tokens"])
+    return (coef["overhead_s"] + coef["s_per_tflop"] * work + coef["token_s"] * i * b
+            + (chunks - 1.0) * coef["chunk_s"])
+
+
+@pytest.mark.parametrize("budget", [2048, 4194])
+@pytest.mark.parametrize("i", [1, 2048, 2049, 4097, 9000])
+def test_absent_or_zero_factor_is_the_form_before_it(budget: int, i: int) -> None:
+    c = COEF | {"chunk_tokens": budget}
+    assert _ttft(c, i) == pytest.approx(_form_before_the_factor(c, i), rel=1e-12)
+    assert _ttft(c | {"large_step_factor": 0.0}, i) == _ttft(c, i)
 
 
 def test_a_pass_over_2048_tokens_is_slower_only_where_the_budget_allows_one() -> None:
